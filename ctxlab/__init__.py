@@ -1,0 +1,3 @@
+"""ctxlab: a context-window and tokenization playground."""
+
+__version__ = "0.1.0"

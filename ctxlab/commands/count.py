@@ -1,0 +1,110 @@
+"""``ctxlab count``: batch-count tokens across files and trees."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ctxlab.commands.errors import EXIT_INPUT, EXIT_OVER_BUDGET, CtxlabError, friendly_errors
+from ctxlab.commands.count_output import render
+from ctxlab.core.counting import CountOptions, FileCount, count_bytes, count_files
+from ctxlab.core.discovery import WalkOptions, discover
+from ctxlab.core.textfile import BINARY
+from ctxlab.core.tokenizers.registry import DEFAULT_TOKENIZERS, get_tokenizer, resolve_name
+
+EPILOG = """\b
+Exit codes: 0 ok; 1 over --budget; 2 bad usage or unknown tokenizer;
+3 some input could not be counted (unreadable, not UTF-8, too large,
+missing, or a binary file named explicitly). Binary files met while
+walking a tree are skipped and reported, not an error.
+"""
+
+
+@click.command(epilog=EPILOG)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path, allow_dash=True))
+@click.option("-t", "--tokenizer", "tokenizers", multiple=True,
+              help="Tokenizer name, model name (gpt-4o) or file; repeat for several.")
+@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json", "jsonl", "csv"]),
+              default="table", show_default=True)
+@click.option("--tree", is_flag=True, help="Roll counts up the directory tree.")
+@click.option("--depth", default=3, show_default=True, help="Tree depth to show.")
+@click.option("--top", default=10, show_default=True, help="Largest children shown per node.")
+@click.option("--min-share", default=0.0, show_default=True,
+              help="Fold tree nodes under this share of the total (0..1).")
+@click.option("--hidden", is_flag=True, help="Include dot-files and dot-directories.")
+@click.option("--no-ignore", is_flag=True, help="Do not read .gitignore files.")
+@click.option("--include", multiple=True, help="Only files matching this glob (repeatable).")
+@click.option("--exclude", multiple=True, help="Skip files matching this glob (repeatable).")
+@click.option("--special", is_flag=True,
+              help="Treat special-token strings like <|endoftext|> as special tokens.")
+@click.option("--replace-invalid", is_flag=True,
+              help="Count non-UTF-8 files with U+FFFD replacements instead of skipping them.")
+@click.option("--budget", type=click.IntRange(min=0), help="Exit 1 if the total exceeds N tokens.")
+@click.option("--per-file", is_flag=True, help="With --budget: apply it to each file.")
+@click.option("-j", "--jobs", default=0, help="Worker processes (0 = one per CPU).")
+@click.option("--chat", "chat_file", type=click.Path(path_type=Path),
+              help="Count an OpenAI-style messages JSON with each model's chat template.")
+@click.option("--show-template", is_flag=True, help="With --chat: print the rendered template.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@friendly_errors
+def command(paths, tokenizers, fmt, tree, depth, top, min_share, hidden, no_ignore, include,
+            exclude, special, replace_invalid, budget, per_file, jobs, chat_file, show_template,
+            quiet) -> None:
+    """Count tokens in PATHS (files, directories, or - for stdin); default: current directory."""
+    names = tuple(dict.fromkeys(resolve_name(t) for t in tokenizers)) or DEFAULT_TOKENIZERS
+    if chat_file is not None:
+        from ctxlab.commands.chat_count import count_chat_command
+
+        count_chat_command(chat_file, names, show_template)
+        return
+    for name in names:
+        get_tokenizer(name)  # unknown or unavailable names fail here, before any work
+    options = CountOptions(names, allow_special=special, replace_invalid=replace_invalid,
+                           jobs=jobs)
+    paths = list(paths) or [Path(".")]
+    counts, problems, ignored, explicit = _gather(paths, options, hidden, no_ignore, include,
+                                                  exclude, quiet)
+    render(counts, problems, ignored, names, fmt, tree=tree, depth=depth, top=top,
+           min_share=min_share)
+    _exit(counts, problems, explicit, names, budget, per_file)
+
+
+def _gather(paths, options, hidden, no_ignore, include, exclude, quiet):
+    """Read stdin and walk paths; returns counts, problems, ignored count, explicit paths."""
+    counts: list[FileCount] = []
+    if any(str(p) == "-" for p in paths):
+        counts.append(count_bytes(sys.stdin.buffer.read(), "-", options))
+    walk = WalkOptions(hidden=hidden, gitignore=not no_ignore, include=tuple(include),
+                       exclude=tuple(exclude))
+    found = discover([p for p in paths if str(p) != "-"], walk)
+    explicit = {str(p) for p in paths if str(p) == "-" or p.is_file()}
+    with _progress(found.files, quiet) as advance:
+        counts.extend(count_files(found.files, options, advance))
+    return counts, found.problems, found.ignored, explicit
+
+
+def _progress(files: list[Path], quiet: bool):
+    """A byte-based progress bar on stderr for long runs (one task, O(1) per update)."""
+    from contextlib import nullcontext
+
+    if quiet or not sys.stderr.isatty() or len(files) < 50:
+        return nullcontext(None)
+    from ctxlab.commands.progress import byte_progress
+
+    return byte_progress(files)
+
+
+def _exit(counts, problems, explicit, names, budget, per_file) -> None:
+    failed = [fc for fc in counts if not fc.counted and (fc.status != BINARY or fc.path in explicit)]
+    if budget is not None:
+        first = names[0]
+        over = [fc for fc in counts if fc.tokens.get(first, 0) > budget] if per_file else []
+        total = sum(fc.tokens.get(first, 0) for fc in counts)
+        if over or (not per_file and total > budget):
+            what = f"{len(over)} file(s)" if per_file else f"total {total:,}"
+            raise CtxlabError(f"over budget: {what} > {budget:,} {first} tokens",
+                              EXIT_OVER_BUDGET)
+    if failed or problems:
+        raise SystemExit(EXIT_INPUT)

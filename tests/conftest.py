@@ -1,0 +1,22 @@
+"""Shared fixtures: real tokenizers from the registry, loaded once per session."""
+
+from __future__ import annotations
+
+import pytest
+
+from ctxlab.core import assets
+from ctxlab.core.tokenizers import get_tokenizer
+
+
+def require_asset(name: str) -> None:
+    """Assets are pulled by the README's test command; fail loudly (not skip) if missing."""
+    if not assets.is_present(name):
+        pytest.fail(f"asset {name} missing: run `ctxlab assets pull --all` first")
+
+
+@pytest.fixture(scope="session")
+def load_tokenizer():
+    def load(name: str):
+        return get_tokenizer(name, fetch=False)
+
+    return load
