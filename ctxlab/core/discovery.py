@@ -66,7 +66,9 @@ def _walk(root: Path, options: WalkOptions, found: Discovery) -> None:
             child = here / name
             if name in ALWAYS_SKIPPED_DIRS or child.is_symlink():
                 continue
-            if _hidden(name, options) or _ignored(child, True, active):
+            rel_dir = child.relative_to(root).as_posix() + "/"
+            if (_hidden(name, options) or _ignored(child, True, active)
+                    or _excluded(rel_dir, name, options)):
                 found.ignored += 1
                 continue
             kept_dirs.append(name)
@@ -91,11 +93,16 @@ def _ancestor_specs(root: Path) -> list[tuple[Path, pathspec.GitIgnoreSpec]]:
     top = next((d for d in chain if (d / ".git").exists()), None)
     if top is None:
         return []
-    specs = []
+    specs: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
     for directory in reversed(chain[1 : chain.index(top) + 1]):
         spec = _load_spec(directory)
         if spec is not None:
             specs.append((directory, spec))
+    # A directory the user named explicitly is counted even if the repo ignores it
+    # (as `rg` does); only rules about what lies inside it still apply.
+    inside = chain[: chain.index(top)]
+    if any(_ignored(d, True, [s for s in specs if s[0] in d.parents]) for d in inside):
+        return []
     return specs
 
 
@@ -122,13 +129,18 @@ def _hidden(name: str, options: WalkOptions) -> bool:
     return not options.hidden and name.startswith(".")
 
 
-def _selected(rel: str, name: str, options: WalkOptions) -> bool:
-    def matches(patterns: tuple[str, ...]) -> bool:
-        return any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(name, p) for p in patterns)
+def _matches(rel: str, name: str, patterns: tuple[str, ...]) -> bool:
+    return any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(name, p) for p in patterns)
 
-    if options.include and not matches(options.include):
+
+def _excluded(rel: str, name: str, options: WalkOptions) -> bool:
+    return _matches(rel, name, options.exclude)
+
+
+def _selected(rel: str, name: str, options: WalkOptions) -> bool:
+    if options.include and not _matches(rel, name, options.include):
         return False
-    return not matches(options.exclude)
+    return not _excluded(rel, name, options)
 
 
 def _walk_error(error: OSError, found: Discovery) -> None:

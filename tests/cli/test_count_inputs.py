@@ -167,3 +167,14 @@ def test_parallel_and_serial_counts_agree(tmp_path, jobs):
     enc = tiktoken.get_encoding("cl100k_base")
     expected = len(enc.encode_ordinary("\n".join(texts) * 2)) * 40
     assert doc["totals"]["tokens"]["cl100k_base"] == expected
+
+
+def test_explicit_directory_inside_an_ignored_tree_is_still_counted(tmp_path):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / ".gitignore").write_text("/vendor/\n")
+    (tmp_path / "vendor" / "lib").mkdir(parents=True)
+    (tmp_path / "vendor" / "lib" / "a.py").write_text("x = 1")
+    _, doc, _ = count_json(str(tmp_path / "vendor"))
+    assert [Path(f["path"]).name for f in doc["files"]] == ["a.py"]
+    _, doc, _ = count_json(str(tmp_path))
+    assert doc["files"] == []
