@@ -8,6 +8,7 @@ a count is exact (the model's own tokenizer) or approximate (a named stand-in).
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -41,38 +42,60 @@ class CatalogueModel:
         return f"{self.provider}/{self.id}"
 
 
-_CLOSED = "its tokenizer is not public"
-# (pattern on the bare model id, tokenizer, exact, note). First match wins; reviewed by hand.
-_FAMILY_TOKENIZERS: tuple[tuple[str, str, bool, str], ...] = (
-    (r"gpt-oss", "o200k_harmony", True, ""),
-    (r"^(gpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|o1|o3|o4|chatgpt-4o)", "o200k_base", True, ""),
-    (r"^(gpt-4|gpt-3\.5)", "cl100k_base", True, ""),
-    (r"^text-embedding-(3|ada)", "cl100k_base", True, ""),
-    (r"^(deepseek-chat|deepseek-reasoner|deepseek-v4)", "deepseek-v4", True, ""),
-    (r"deepseek", "deepseek-v4", False, "DeepSeek V4's tokenizer standing in for an older DeepSeek"),
-    (r"^(open-mistral-7b|open-mixtral-8x7b|mistral-7b)", "mistral-v1", True, ""),
-    (r"mistral|mixtral|codestral|devstral|magistral|ministral|pixtral", "o200k_base", False,
-     "o200k_base standing in for Mistral's Tekken tokenizer (not bundled)"),
-    (r"^claude-(2|instant)", "claude-legacy", True, ""),
-    (r"claude", "claude-legacy", False,
-     f"Anthropic's pre-Claude-3 tokenizer standing in: Claude 3+ {_CLOSED}"),
-    (r"llama", "cl100k_base", False,
-     "cl100k_base standing in: Llama 3's 128K vocabulary extends it (Meta's file is gated)"),
-    (r"qwen|qwq|qvq", "cl100k_base", False,
-     "cl100k_base standing in: Qwen's 151K vocabulary extends it (not bundled)"),
-    (r"gemini|gemma", "o200k_base", False, f"o200k_base standing in for Gemini: {_CLOSED}"),
-    (r"smollm2", "smollm2", True, ""),
+# Stand-ins for families whose own tokenizer ctxlab lacks: (pattern on the bare model id,
+# tokenizer, why). First match wins; reviewed by hand. Exact matches never reach this table.
+_STAND_INS: tuple[tuple[str, str, str], ...] = (
+    (r"deepseek", "deepseek-v4", "DeepSeek V4's vocabulary for an older DeepSeek"),
+    (r"mistral|mixtral|codestral|devstral|magistral|ministral|pixtral", "o200k_base",
+     "Mistral's Tekken tokenizer is not bundled"),
+    (r"claude", "claude-legacy", "Anthropic's pre-Claude-3 tokenizer; newer ones are not public"),
+    (r"llama", "cl100k_base", "Llama 3's 128K vocabulary extends it; Meta's file is gated"),
+    (r"qwen|qwq|qvq", "cl100k_base", "Qwen's 151K vocabulary extends it; not bundled"),
+    (r"gemini|gemma", "o200k_base", "Gemini's tokenizer is not public"),
 )
-_FALLBACK = TokenizerChoice("o200k_base", False, "o200k_base standing in: no tokenizer known")
 
 
+@cache
 def tokenizer_for(model_id: str) -> TokenizerChoice:
-    """Which tokenizer counts for ``model_id`` (provider prefixes are ignored)."""
+    """Which tokenizer counts for ``model_id`` (provider prefixes are ignored).
+
+    Exact sources first: tiktoken's own model table for OpenAI names, then a
+    registered tokenizer naming the model (or its base: ``claude-2`` for
+    ``claude-2.1``) in ``exact_for``; then the family table's stand-ins.
+    """
     bare = model_id.lower().rsplit("/", 1)[-1]
-    for pattern, tokenizer, exact, note in _FAMILY_TOKENIZERS:
+    owner = _openai_encoding(bare) or _exact_owner(bare)
+    if owner is not None:
+        return TokenizerChoice(owner, True, "")
+    for pattern, tokenizer, why in _STAND_INS:
         if re.search(pattern, bare):
-            return TokenizerChoice(tokenizer, exact, note)
-    return _FALLBACK
+            return TokenizerChoice(tokenizer, False, f"{tokenizer} standing in: {why}")
+    return TokenizerChoice("o200k_base", False, "o200k_base standing in: no tokenizer known "
+                           "for this family")
+
+
+def _openai_encoding(bare: str) -> str | None:
+    import tiktoken.model
+
+    try:
+        return tiktoken.model.encoding_name_for_model(bare)
+    except KeyError:
+        return None
+
+
+def _exact_owner(bare: str) -> str | None:
+    """The registered tokenizer whose ``exact_for`` has the longest name prefixing ``bare``."""
+    return next((name for pattern, name in _exact_patterns() if pattern.match(bare)), None)
+
+
+@cache
+def _exact_patterns() -> list[tuple[re.Pattern, str]]:
+    """Every registered ``exact_for`` name as a prefix pattern, longest first."""
+    from ctxlab.core.tokenizers import specs
+
+    names = [(model, spec.name) for spec in specs().values() for model in spec.exact_for]
+    names.sort(key=lambda pair: -len(pair[0]))
+    return [(re.compile(re.escape(model) + r"($|[-.:@_])"), name) for model, name in names]
 
 
 def catalogue_version() -> str:
@@ -98,7 +121,7 @@ def find_model(model_id: str) -> CatalogueModel:
     for model in all_models():
         if model.id.lower() == wanted:
             return model
-    near = [m.key for m in search(wanted.rsplit("/", 1)[-1])[:5]]
+    near = difflib.get_close_matches(wanted, sorted({m.id for m in all_models()}), n=4)
     hint = f"; did you mean {', '.join(near)}?" if near else "; try `ctxlab models QUERY`"
     raise KeyError(f"no model {model_id!r} in the {CATALOGUE_PACKAGE} catalogue{hint}")
 

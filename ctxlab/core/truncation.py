@@ -11,7 +11,7 @@ original spans did.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -51,7 +51,7 @@ def truncate(spans: TokenSpans, budget: int, strategy: str = "head", *, sinks: i
     if budget < 0:
         raise ValueError("the budget cannot be negative")
     if strategy == "sinks" and not 0 <= sinks <= budget:
-        raise ValueError(f"--sinks {sinks} must be between 0 and the budget ({budget})")
+        raise ValueError(f"sinks ({sinks}) must be between 0 and the budget ({budget})")
     cuts = _Cuts(spans)
     head, tail = _allocate(strategy, budget, len(spans), sinks)
     allow_special = bool(spans.special.any())
@@ -61,12 +61,12 @@ def truncate(spans: TokenSpans, budget: int, strategy: str = "head", *, sinks: i
             return result
         count = tokenizer.count(result.kept_text, allow_special=allow_special)
         if count <= budget:
-            return _with_count(result, count)
+            return replace(result, reencoded_tokens=count)
         head, tail = _shrink(strategy, head, tail, count - budget)
 
 
 def sliding_windows(spans: TokenSpans, width: int, stride: int) -> Iterator[Truncation]:
-    """Windows of ``width`` tokens every ``stride`` tokens; the last one ends at the document's end."""
+    """Windows of ``width`` tokens every ``stride`` tokens; the last one ends at the end."""
     if width <= 0 or stride <= 0:
         raise ValueError("window width and stride must be positive")
     cuts = _Cuts(spans)
@@ -93,19 +93,9 @@ def _allocate(strategy: str, budget: int, n: int, sinks: int) -> tuple[int, int]
 
 def _shrink(strategy: str, head: int, tail: int, excess: int) -> tuple[int, int]:
     """Give back ``excess`` tokens from the side next to the cut (sinks are kept longest)."""
-    if strategy == "head" or (strategy == "tail" and tail == 0):
+    if tail == 0 or (strategy == "middle" and head > tail):
         return max(head - excess, 0), tail
-    if strategy == "middle" and head > tail:
-        return max(head - excess, 0), tail
-    if tail == 0:
-        return max(head - excess, 0), 0
     return head, max(tail - excess, 0)
-
-
-def _with_count(result: Truncation, count: int) -> Truncation:
-    from dataclasses import replace
-
-    return replace(result, reencoded_tokens=count)
 
 
 class _Cuts:

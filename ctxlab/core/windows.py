@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ctxlab.core.architecture import SMOLLM2_135M, Architecture
 
 GENERIC_TOKENIZER = "o200k_base"
+GENERIC_NOTE = f"generic window, counted with {GENERIC_TOKENIZER}"
 WARN_PERCENT = 60.0
 DANGER_PERCENT = 80.0
 DEFAULT_MODELS = ("gpt-4o", "gpt-5", "claude-sonnet-4-5", "gemini-2.5-pro", "deepseek-chat",
@@ -50,12 +51,12 @@ class Fill:
 
 def teaching_windows() -> list[Window]:
     """Round sizes for teaching, counted with a generic modern tokenizer."""
-    return [Window(name, size, None, GENERIC_TOKENIZER, False, "generic window")
+    return [Window(name, size, None, GENERIC_TOKENIZER, False, GENERIC_NOTE)
             for name, size in _TEACHING_SIZES]
 
 
 def custom_window(size: int) -> Window:
-    return Window(f"{size:,} tokens", size, None, GENERIC_TOKENIZER, False, "generic window")
+    return Window(f"{size:,} tokens", size, None, GENERIC_TOKENIZER, False, GENERIC_NOTE)
 
 
 LOCAL_WINDOWS = {

@@ -1,0 +1,73 @@
+"""``ctxlab truncate``: cut a document to a token budget; kept text to stdout, summary to stderr."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ctxlab.commands.errors import CtxlabError, friendly_errors
+from ctxlab.commands.fit import read_texts
+from ctxlab.core.truncation import STRATEGIES, STRATEGY_HELP
+
+DEFAULT_TOKENIZER = "o200k_base"
+
+
+@click.command(epilog="\b\nStrategies:\n" + "\n".join(
+    f"  {name:<7} {text}" for name, text in STRATEGY_HELP.items()))
+@click.argument("file", type=click.Path(path_type=Path, allow_dash=True))
+@click.option("--budget", required=True, type=click.IntRange(min=0), help="Tokens to keep.")
+@click.option("-t", "--tokenizer", help=f"Tokenizer name or file [default: {DEFAULT_TOKENIZER}].")
+@click.option("-m", "--model", help="Count with this catalogue model's tokenizer instead.")
+@click.option("-s", "--strategy", type=click.Choice(STRATEGIES), default="head", show_default=True)
+@click.option("--sinks", default=4, show_default=True, type=click.IntRange(min=0),
+              help="With --strategy sinks: leading tokens always kept.")
+@click.option("--show", is_flag=True,
+              help="Print the whole document with each dropped part replaced by a marker.")
+@friendly_errors
+def command(file, budget, tokenizer, model, strategy, sinks, show) -> None:
+    """Keep at most --budget tokens of FILE (- for stdin) and write them to stdout."""
+    from ctxlab.core.tokenizers import get_tokenizer
+    from ctxlab.core.truncation import truncate
+
+    name, note = _tokenizer_name(tokenizer, model)
+    tok = get_tokenizer(name)
+    spans = tok.encode(read_texts([file])[0])
+    try:
+        result = truncate(spans, budget, strategy, sinks=sinks, tokenizer=tok)
+    except ValueError as exc:
+        raise CtxlabError(str(exc)) from None
+    click.echo(_marked(spans.text, result) if show else result.kept_text, nl=False)
+    pieces = len(result.dropped_chars)
+    click.echo(
+        f"{strategy}: kept {result.kept_tokens:,} of {len(spans):,} {tok.info.name} tokens "
+        f"(re-encodes to {result.reencoded_tokens:,}, budget {budget:,}); dropped "
+        f"{result.dropped_tokens:,} tokens in {pieces} span{'s' if pieces != 1 else ''}{note}",
+        err=True,
+    )
+
+
+def _tokenizer_name(tokenizer: str | None, model: str | None) -> tuple[str, str]:
+    """The tokenizer to count with, and a note when it only stands in for the model's own."""
+    if tokenizer and model:
+        raise CtxlabError("give -t/--tokenizer or -m/--model, not both")
+    if not model:
+        return tokenizer or DEFAULT_TOKENIZER, ""
+    from ctxlab.core.windows import window_for_model
+
+    try:
+        window = window_for_model(model)
+    except KeyError as exc:
+        raise CtxlabError(str(exc.args[0])) from None
+    return window.tokenizer, "" if window.exact else f"; approximate: {window.note}"
+
+
+def _marked(text: str, result) -> str:
+    """The document with each dropped char range replaced by a one-line marker."""
+    out, pos = [], 0
+    for start, end in result.dropped_chars:
+        out.append(text[pos:start])
+        out.append(f"\n[… {end - start:,} chars dropped …]\n")
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
