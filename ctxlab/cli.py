@@ -17,7 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "open": ("open_tui", "Open the TUI on FILE, a bundled sample, or stdin (the default command)."),
     "count": ("count", "Count tokens across files and trees with one or more tokenizers."),
     "tokenize": ("tokenize", "Show how a tokenizer splits TEXT: boundaries, ids, or JSON spans."),
-    "tokenizers": ("tokenizers", "List every known tokenizer, where it loads from, and for whom it is exact."),
+    "tokenizers": ("tokenizers", "List tokenizers: ready or not, from where, exact for whom."),
     "assets": ("assets", "Fetch or list pinned tokenizer and model files (hash-checked)."),
     "fit": ("fit", "Show how full each model's context window is for FILE(s)."),
     "truncate": ("truncate", "Cut a document to a token budget with a truncation strategy."),

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from ctxlab.commands.errors import EXIT_INPUT, EXIT_OVER_BUDGET, CtxlabError, friendly_errors
 from ctxlab.commands.count_output import render
+from ctxlab.commands.errors import EXIT_INPUT, EXIT_OVER_BUDGET, CtxlabError, friendly_errors
 from ctxlab.core.counting import CountOptions, FileCount, count_bytes, count_files
 from ctxlab.core.discovery import WalkOptions, discover
 from ctxlab.core.textfile import BINARY
@@ -97,7 +97,8 @@ def _progress(files: list[Path], quiet: bool):
 
 
 def _exit(counts, problems, explicit, names, budget, per_file) -> None:
-    failed = [fc for fc in counts if not fc.counted and (fc.status != BINARY or fc.path in explicit)]
+    failed = [fc for fc in counts
+              if not fc.counted and (fc.status != BINARY or fc.path in explicit)]
     if budget is not None:
         first = names[0]
         over = [fc for fc in counts if fc.tokens.get(first, 0) > budget] if per_file else []

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ctxlab.commands.errors import EXIT_INPUT, CtxlabError, friendly_errors
+from ctxlab.commands.inputs import read_texts
 
 if TYPE_CHECKING:
     from ctxlab.core.windows import Fill, Window
@@ -52,21 +51,6 @@ def command(files, models, sizes, reserve, all_models, arch, fmt) -> None:
         click.echo(json.dumps(doc, indent=1))
     else:
         _table(rows, catalogue_version())
-
-
-def read_texts(paths: Sequence[Path]) -> list[str]:
-    """The text of each path (``-`` is stdin); the first unreadable one stops with one line."""
-    from ctxlab.core.textfile import decode_bytes, read_text_file
-
-    texts = []
-    for path in paths:
-        stdin = str(path) == "-"
-        tf = decode_bytes(sys.stdin.buffer.read(), "-") if stdin else read_text_file(path)
-        if not tf.counted:
-            raise CtxlabError(f"{tf.path}: {tf.status}{': ' + tf.detail if tf.detail else ''}",
-                              EXIT_INPUT)
-        texts.append(tf.text)
-    return texts
 
 
 @dataclass(frozen=True)

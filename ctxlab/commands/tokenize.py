@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 
-from ctxlab.commands.errors import EXIT_INPUT, CtxlabError, friendly_errors
-from ctxlab.core.textfile import decode_bytes, read_text_file
+from ctxlab.commands.errors import CtxlabError, friendly_errors
+from ctxlab.commands.inputs import read_input_text
 from ctxlab.core.tokenizers.registry import get_tokenizer
 
 # Visible stand-ins for whitespace, so boundaries between spaces can be seen.
@@ -48,14 +47,7 @@ def _input_text(text: str | None, path: Path | None) -> str:
         raise CtxlabError("give TEXT or --file, not both")
     if path is None and text is None:
         raise CtxlabError("give TEXT to tokenize, or --file FILE (- for stdin)")
-    if path is None:
-        return text
-    tf = (decode_bytes(sys.stdin.buffer.read(), "-") if str(path) == "-"
-          else read_text_file(path))
-    if not tf.counted:
-        raise CtxlabError(f"{tf.path}: {tf.status}{': ' + tf.detail if tf.detail else ''}",
-                          EXIT_INPUT)
-    return tf.text
+    return text if path is None else read_input_text(path)
 
 
 def _print_coloured(spans) -> None:

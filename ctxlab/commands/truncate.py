@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ctxlab.commands.errors import CtxlabError, friendly_errors
-from ctxlab.commands.fit import read_texts
+from ctxlab.commands.inputs import read_texts
 from ctxlab.core.truncation import STRATEGIES, STRATEGY_HELP
 
 DEFAULT_TOKENIZER = "o200k_base"

