@@ -52,7 +52,7 @@ def measure(text: str, width_of: Callable[[int], int]) -> CellMetrics:
 
 @dataclass(frozen=True, eq=False)
 class TextLayout:
-    """Screen rows of one text at one width: row ``r`` shows chars ``[row_start[r], row_end[r])``."""
+    """Rows of one text at one width: row ``r`` shows chars ``[row_start[r], row_end[r])``."""
 
     width: int
     metrics: CellMetrics

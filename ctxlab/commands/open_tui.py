@@ -1,0 +1,56 @@
+"""`ctxlab open [FILE]`: the TUI on a file, a bundled sample, or stdin (`-`)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from ctxlab.commands.errors import EXIT_INPUT, CtxlabError, friendly_errors
+
+
+@click.command("open")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--sample", metavar="NAME",
+              help="Open a bundled sample (dragon_story, multilingual, …).")
+@click.option("-t", "--tokenizer", "tokenizers", multiple=True, metavar="NAME",
+              help="Tokenizer(s) to show and compare; the first is the token view's. Repeatable.")
+@friendly_errors
+def command(file: str | None, sample: str | None, tokenizers: tuple[str, ...]) -> None:
+    """Open the TUI on FILE, a bundled sample, or stdin."""
+    from ctxlab.config import ConfigError, load_settings
+    from ctxlab.tui.documents import DocumentError, read_path, read_sample
+
+    try:
+        settings = load_settings(flags={"tokenizers": tokenizers})
+    except ConfigError as exc:
+        raise CtxlabError(str(exc)) from None
+    text, name, path = "", "untitled", None
+    try:
+        if file == "-":
+            text, name = sys.stdin.buffer.read().decode("utf-8", errors="replace"), "stdin"
+            _reattach_terminal()
+        elif file:
+            path = Path(file)
+            text, name = read_path(path), path.name
+        elif sample:
+            text, path = read_sample(sample)
+            name = path.name
+    except DocumentError as exc:
+        raise CtxlabError(str(exc), EXIT_INPUT) from None
+
+    from ctxlab.tui.app import CtxlabApp
+
+    CtxlabApp(settings=settings, text=text, name=name, path=path).run()
+
+
+def _reattach_terminal() -> None:
+    """After reading a piped document, point stdin back at the terminal for the TUI's keys."""
+    try:
+        tty = os.open("/dev/tty", os.O_RDONLY)
+    except OSError:
+        raise CtxlabError("stdin was a pipe and there is no terminal to run the TUI in") from None
+    os.dup2(tty, 0)
+    os.close(tty)

@@ -1,0 +1,104 @@
+"""User settings: defaults < TOML file < ``CTXLAB_*`` environment < command-line flags.
+
+The file is ``$CTXLAB_CONFIG`` or ``~/.config/ctxlab/config.toml``, e.g.::
+
+    tokenizers = ["o200k_base", "cl100k_base", "mistral-v1"]
+    windows = ["gpt-4o", "claude-sonnet-4"]   # empty: ctxlab's default set
+    colours = "id"                           # or "alternate"
+    whitespace = true
+    budget = 4096
+    strategy = "middle"
+
+    [keymap]                                 # binding id -> key(s)
+    "ctxlab.tab.compare" = "f2"
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "CTXLAB_"
+
+
+class ConfigError(ValueError):
+    """The config file or an override is malformed; the message names the key and source."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    tokenizers: tuple[str, ...] = ("o200k_base", "cl100k_base")  # the first is the token view's
+    windows: tuple[str, ...] = ()  # model windows to gauge; empty means the default set
+    keymap: Mapping[str, str] = field(default_factory=dict)  # binding id -> keys
+    colours: str = "alternate"  # token colours: "alternate" or "id"
+    whitespace: bool = False  # draw spaces, tabs and newlines as glyphs
+    budget: int = 2048  # truncation budget in tokens
+    strategy: str = "middle"  # truncation strategy
+
+
+def config_path(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    if env.get("CTXLAB_CONFIG"):
+        return Path(env["CTXLAB_CONFIG"]).expanduser()
+    return Path("~/.config/ctxlab/config.toml").expanduser()
+
+
+def load_settings(flags: Mapping[str, Any] | None = None,
+                  env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from every layer; ``flags`` with value None or empty are ignored."""
+    env = os.environ if env is None else env
+    settings = Settings()
+    path = config_path(env)
+    if path.is_file():
+        try:
+            layer = tomllib.loads(path.read_text("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+        settings = _apply(settings, layer, str(path))
+    env_layer = {f.name: env[ENV_PREFIX + f.name.upper()] for f in fields(Settings)
+                 if env.get(ENV_PREFIX + f.name.upper())}
+    settings = _apply(settings, env_layer, "environment")
+    given = {k: v for k, v in (flags or {}).items() if v not in (None, (), [], "")}
+    return _apply(settings, given, "flags")
+
+
+def _apply(settings: Settings, layer: Mapping[str, Any], source: str) -> Settings:
+    known = {f.name for f in fields(Settings)}
+    unknown = sorted(set(layer) - known)
+    if unknown:
+        raise ConfigError(f"{source}: unknown setting(s) {', '.join(unknown)}; "
+                          f"known: {', '.join(sorted(known))}")
+    return replace(settings, **{key: _coerce(key, value, source) for key, value in layer.items()})
+
+
+def _coerce(key: str, value: Any, source: str) -> Any:
+    """Accept TOML values and their environment spellings (``a,b`` lists, ``id=key`` maps)."""
+    try:
+        if key in ("tokenizers", "windows"):
+            items = value.split(",") if isinstance(value, str) else list(value)
+            names = tuple(str(item).strip() for item in items if str(item).strip())
+            if key == "tokenizers" and not names:
+                raise ValueError("needs at least one tokenizer")
+            return names
+        if key == "keymap":
+            if isinstance(value, str):
+                value = dict(pair.split("=", 1) for pair in value.split(",") if pair.strip())
+            return {str(k).strip(): str(v).strip() for k, v in dict(value).items()}
+        if key == "whitespace":
+            if isinstance(value, str):
+                return value.strip().lower() in ("1", "true", "yes", "on")
+            return bool(value)
+        if key == "budget":
+            budget = int(value)
+            if budget < 1:
+                raise ValueError("must be at least 1")
+            return budget
+        if key == "colours" and value not in ("alternate", "id"):
+            raise ValueError("must be 'alternate' or 'id'")
+        return str(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{source}: bad value for {key!r} ({value!r}): {exc}") from None

@@ -1,0 +1,1 @@
+"""The Textual TUI over ctxlab's core (imported only by `ctxlab open`)."""

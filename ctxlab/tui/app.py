@@ -1,0 +1,423 @@
+"""The ctxlab app: paste or open a document, see its tokens, compare, fit and truncate.
+
+The app owns a `Session` (the document and its derived data) and keeps the
+screens in step with it. All heavy work happens in thread workers that post
+messages back; handlers here are the only code that touches widgets. Methods
+in the "driving the app" section are the API lessons and tests use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from textual import on, work
+from textual._wait import wait_for_idle
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane, TextArea
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from ctxlab.config import Settings
+from ctxlab.core.tokenizers import specs
+from ctxlab.tui.analysis import AnalysisRequest, run_analysis
+from ctxlab.tui.commands import CtxlabCommands
+from ctxlab.tui.dialog_actions import DialogActions
+from ctxlab.tui.documents import DocumentError, dropped_path, read_path, read_sample
+from ctxlab.tui.messages import (
+    AnalysisProgress,
+    CountsReady,
+    DocumentMeasured,
+    TokenizerFailed,
+    TokensReady,
+)
+from ctxlab.tui.session import Session
+from ctxlab.tui.widgets.compare import ComparePanel
+from ctxlab.tui.widgets.inspector import Inspector
+from ctxlab.tui.widgets.narration import Narration
+from ctxlab.tui.widgets.token_view import TokenView
+from ctxlab.tui.widgets.truncate_panel import TruncatePanel
+from ctxlab.tui.widgets.windows_panel import WindowsPanel
+
+
+class CtxlabApp(DialogActions, App):
+    CSS_PATH = "app.tcss"
+    TITLE = "ctxlab"
+    COMMANDS = App.COMMANDS | {CtxlabCommands}
+    TABS = (("tokens", "Tokens"), ("compare", "Compare"), ("windows", "Windows"),
+            ("truncate", "Truncate"))
+    BINDINGS = [
+        Binding("1", "show_tab('tokens')", "Tokens", id="ctxlab.tab.tokens"),
+        Binding("2", "show_tab('compare')", "Compare", id="ctxlab.tab.compare"),
+        Binding("3", "show_tab('windows')", "Windows", id="ctxlab.tab.windows"),
+        Binding("4", "show_tab('truncate')", "Truncate", id="ctxlab.tab.truncate"),
+        Binding("e", "toggle_edit", "Edit", id="ctxlab.edit"),
+        Binding("escape", "view_tokens", "View tokens", show=False, id="ctxlab.view"),
+        Binding("t", "next_tokenizer", "Tokenizer", id="ctxlab.tokenizer.next"),
+        Binding("ctrl+t", "pick_compare", "Compare…", show=False, id="ctxlab.compare.pick"),
+        Binding("w", "toggle_whitespace", "Whitespace", id="ctxlab.whitespace"),
+        Binding("c", "toggle_colours", "Colours", id="ctxlab.colours"),
+        Binding("x", "toggle_special", "Specials", show=False, id="ctxlab.special"),
+        Binding("o", "open", "Open", id="ctxlab.open"),
+        Binding("ctrl+s", "save", "Save", show=False, id="ctxlab.save"),
+        Binding("ctrl+e", "export('svg')", "Export SVG", show=False, id="ctxlab.export.svg"),
+        Binding("f1,question_mark", "help", "Help", id="ctxlab.help"),
+        Binding("q", "quit", "Quit", show=False, id="ctxlab.quit"),
+    ]
+
+    def __init__(self, settings: Settings | None = None, text: str = "", name: str = "untitled",
+                 path: Path | None = None) -> None:
+        super().__init__()
+        self.settings = settings or Settings()
+        self.session = Session(tokenizer=self.settings.tokenizers[0],
+                               compare=list(self.settings.tokenizers))
+        self.session.replace_text(text, name, path)
+        self.look = {"colour_mode": self.settings.colours,
+                     "show_whitespace": self.settings.whitespace}
+        self.windows: list = []
+        self.editing = False
+        self.export_dir = Path.cwd()
+        self._editor_version = -1  # document version the editor holds
+        self._progress = ""
+
+    # --- building the screen -------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="⟨⟩")
+        with TabbedContent(initial="tokens", id="tabs"):
+            with TabPane("Tokens", id="tokens"):
+                yield Static(id="mode-bar")
+                with Horizontal(id="tokens-body"):
+                    with Vertical(id="token-column"):
+                        yield TextArea(id="editor", soft_wrap=True)
+                        yield TokenView(id="token-view")
+                    yield Inspector(id="inspector")
+            with TabPane("Compare", id="compare"):
+                yield ComparePanel(id="compare-panel")
+            with TabPane("Windows", id="windows"):
+                yield WindowsPanel(id="windows-panel")
+            with TabPane("Truncate", id="truncate"):
+                yield TruncatePanel(self.settings.budget, self.settings.strategy,
+                                    id="truncate-panel")
+        yield Narration(id="narration")
+        yield Static(id="status")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        if self.settings.keymap:
+            self.set_keymap(dict(self.settings.keymap))
+        await self.query_one(ComparePanel).set_tokenizers(self.session.compare)
+        self._restyle_views()
+        self._show_mode()
+        self.query_one("#token-view", TokenView).focus()
+        self.call_after_refresh(self._analyse)
+        self._load_windows()
+
+    # --- analysis ------------------------------------------------------------------------
+
+    def _analyse(self) -> None:
+        view = self.query_one("#token-view", TokenView)
+        request = self.session.request(view.scrollable_content_region.width)
+        self._refresh_status()
+        settled = set(dict(request.known)) | set(self.session.errors)
+        if request.measured and not request.count_only and settled >= set(request.tokenizers):
+            return  # nothing new to compute
+        self._run_analysis(request)
+
+    @work(thread=True, exclusive=True, group="analysis", exit_on_error=False)
+    def _run_analysis(self, request: AnalysisRequest) -> None:
+        worker = get_current_worker()
+        run_analysis(request, self.post_message, lambda: worker.is_cancelled)
+
+    def _current(self, version: int) -> bool:
+        """Is a result for the text on screen, and is the screen still there (not shutting down)?"""
+        return self.is_running and version == self.session.document.version
+
+    def on_document_measured(self, message: DocumentMeasured) -> None:
+        if not self._current(message.version):
+            return
+        self.session.metrics, self.session.layout = message.metrics, message.layout
+        spans = self.session.spans.get(self.session.tokenizer)
+        self.query_one("#token-view", TokenView).show(
+            self.session.document.text, message.metrics, spans, message.layout)
+
+    def on_tokens_ready(self, message: TokensReady) -> None:
+        if not self._current(message.version) or self.session.metrics is None:
+            return
+        self.session.spans[message.tokenizer] = message.spans
+        if message.tokenizer == self.session.tokenizer:
+            self._show_primary()
+        if message.tokenizer in self.session.compare:
+            self._show_compare()
+        self._show_counts()
+        self._refresh_status()
+
+    def on_counts_ready(self, message: CountsReady) -> None:
+        if self._current(message.version):
+            self.session.counts.update(message.counts)
+            self._show_counts()
+
+    def on_tokenizer_failed(self, message: TokenizerFailed) -> None:
+        if self._current(message.version):
+            self.session.errors[message.tokenizer] = message.error
+            self.notify(message.error, title=f"tokenizer {message.tokenizer}", severity="error")
+
+    def on_analysis_progress(self, message: AnalysisProgress) -> None:
+        if self._current(message.version):
+            self._progress = "" if message.done >= message.total else (
+                f" · {message.label} ({message.done + 1}/{message.total})")
+            self._refresh_status()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.notify(f"{type(error).__name__}: {error}", title="something failed",
+                        severity="error")
+
+    def _show_primary(self) -> None:
+        session, text = self.session, self.session.document.text
+        spans = session.spans.get(session.tokenizer)
+        if spans is None or session.metrics is None:
+            return
+        view = self.query_one("#token-view", TokenView)
+        view.show(text, session.metrics, spans, session.layout)
+        self.query_one(Inspector).show_token(spans, session.tokenizer, view.cursor)
+        if self._active_tab() == "truncate":  # hidden tabs catch up when shown
+            self.query_one(TruncatePanel).show(text, session.metrics, spans, session.tokenizer)
+
+    def _active_tab(self) -> str:
+        return self.query_one("#tabs", TabbedContent).active
+
+    def _show_compare(self) -> None:
+        if self.session.metrics is not None and self._active_tab() == "compare":
+            self.query_one(ComparePanel).show(self.session.document.text, self.session.metrics,
+                                              self.session.spans, self.session.words())
+
+    def _show_counts(self) -> None:
+        if self._active_tab() != "windows":
+            return
+        counts = {name: len(spans) for name, spans in self.session.spans.items()}
+        self.query_one(WindowsPanel).show_counts({**self.session.counts, **counts})
+
+    @work(thread=True, exclusive=True, group="windows", exit_on_error=False)
+    def _load_windows(self) -> None:
+        from ctxlab.core.windows import (
+            LOCAL_WINDOWS,
+            default_windows,
+            teaching_windows,
+            window_for_model,
+        )
+
+        if not self.settings.windows:
+            windows = [*default_windows(), *LOCAL_WINDOWS.values()]
+        else:
+            windows = []
+            for name in self.settings.windows:
+                try:
+                    windows.append(window_for_model(name))
+                except (KeyError, LookupError) as exc:
+                    self.call_from_thread(self.notify, str(exc).strip("'\""), title="windows",
+                                          severity="warning")
+            windows += teaching_windows()
+        self.call_from_thread(self._windows_loaded, windows)
+
+    async def _windows_loaded(self, windows: list) -> None:
+        self.windows = windows
+        self.session.window_tokenizers = tuple(w.tokenizer for w in windows)
+        await self.query_one(WindowsPanel).set_windows(windows)
+        self._show_counts()
+        self._analyse()
+
+    # --- keeping the chrome in step ----------------------------------------------------------
+
+    def _refresh_status(self) -> None:
+        session = self.session
+        doc = session.document
+        spans = session.spans.get(session.tokenizer)
+        tokens = f"{len(spans):,} tokens" if spans is not None else "tokenizing…"
+        if session.tokenizer in session.errors:
+            tokens = "failed (see notification)"
+        mode = "EDIT" if self.editing else "VIEW"
+        special = " · specials parsed" if session.allow_special else ""
+        self.query_one("#status", Static).update(
+            f"{doc.name} · {len(doc.text):,} chars · {session.tokenizer}: {tokens}{special}"
+            f" · {mode}{self._progress}")
+        self.sub_title = f"{doc.name} · {session.tokenizer}"
+
+    def _show_mode(self) -> None:
+        column = self.query_one("#token-column")
+        column.set_class(self.editing, "-editing")
+        self.query_one("#mode-bar", Static).update(
+            "[b reverse] EDIT [/] typing changes the document; the tokens below follow · "
+            "[b]Esc[/b] back to the token view" if self.editing else
+            "[b reverse] VIEW [/] arrows move the token cursor · [b]e[/b] edit · "
+            "[b]t[/b] next tokenizer · paste inserts at the cursor · [b]?[/b] help")
+        self._refresh_status()
+
+    def _restyle_views(self) -> None:
+        for view in self.query(TokenView):
+            view.restyle(**self.look)
+
+    # --- events ------------------------------------------------------------------------------
+
+    def on_token_view_cursor_moved(self, message: TokenView.CursorMoved) -> None:
+        if message.view.id == "token-view":
+            self.query_one(Inspector).show_token(message.view.spans, self.session.tokenizer,
+                                                 message.index)
+
+    @on(TextArea.Changed, "#editor")
+    def _edited(self, event: TextArea.Changed) -> None:
+        text = event.text_area.text
+        if self.editing and text != self.session.document.text:
+            self.session.replace_text(text)
+            self._editor_version = self.session.document.version
+            self._analyse()
+
+    def on_paste(self, event) -> None:
+        """Bracketed paste in the token view: a dragged-in file opens, other text is inserted."""
+        typing_elsewhere = isinstance(self.focused, (Input, TextArea)) or len(self.screen_stack) > 1
+        if self.editing or typing_elsewhere:
+            return
+        path = dropped_path(event.text)
+        if path is not None:
+            self.open_path(path)
+            return
+        view = self.query_one("#token-view", TokenView)
+        text = self.session.document.text
+        spans = view.spans
+        on_token = spans is not None and view.cursor >= 0
+        at = int(spans.char_start[view.cursor]) if on_token else len(text)
+        self.set_document(text[:at] + event.text + text[at:])
+
+    # --- driving the app (key actions, the palette, lessons and tests) -----------------------
+
+    def set_document(self, text: str, name: str | None = None, path: Path | None = None) -> None:
+        """Replace the document's text (``name`` and ``path`` label where it came from)."""
+        self.session.replace_text(text, name, path)
+        if self.editing:
+            self._load_editor()
+        self._analyse()
+
+    def open_path(self, path: Path | str) -> None:
+        path = Path(path).expanduser()
+        try:
+            self.set_document(read_path(path), path.name, path)
+        except DocumentError as exc:
+            self.notify(str(exc), title="open", severity="error")
+
+    def open_sample(self, name: str) -> None:
+        try:
+            text, path = read_sample(name)
+        except DocumentError as exc:
+            self.notify(str(exc), title="sample", severity="error")
+            return
+        self.set_document(text, path.name, path)
+
+    def set_tokenizer(self, name: str) -> None:
+        """Show the document split by tokenizer ``name`` (loaded in the worker)."""
+        if name == self.session.tokenizer:
+            return
+        self.session.tokenizer = name
+        self.session.errors.pop(name, None)
+        if name in self.session.spans:
+            self._show_primary()
+        self._analyse()
+
+    async def set_compare(self, names: list[str]) -> None:
+        self.session.compare = list(dict.fromkeys(names))
+        await self.query_one(ComparePanel).set_tokenizers(self.session.compare)
+        self._restyle_views()
+        self._show_compare()
+        self._analyse()
+
+    def show_tab(self, tab: str) -> None:
+        self.query_one("#tabs", TabbedContent).active = tab
+
+    @on(TabbedContent.TabActivated, "#tabs")
+    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        """Focus the tab's main widget, so its keys (cursor, budget, strategy) work at once."""
+        if event.pane.id == "compare":
+            self._show_compare()
+        elif event.pane.id == "windows":
+            self._show_counts()
+        elif event.pane.id == "truncate":
+            self._show_primary()
+        if event.pane.id == "tokens" and self.editing:
+            return
+        views = list(event.pane.query(TokenView))
+        (views[0] if views else event.pane.query_one(WindowsPanel)).focus()
+
+    def set_truncation(self, budget: int | None = None, strategy: str | None = None,
+                       position: int | None = None) -> None:
+        try:
+            self.query_one(TruncatePanel).configure(budget=budget, strategy=strategy,
+                                                    position=position)
+        except ValueError as exc:
+            self.notify(str(exc), title="truncate", severity="error")
+
+    def fit_window(self, name: str) -> None:
+        """Truncate to what window ``name`` leaves for the prompt, with its tokenizer."""
+        window = next(w for w in self.windows if w.name == name)
+        self.set_tokenizer(window.tokenizer)
+        self.set_truncation(budget=window.context - window.default_reserve)
+        self.show_tab("truncate")
+
+    def move_cursor(self, index: int) -> None:
+        self.query_one("#token-view", TokenView).move_cursor(index)
+
+    def narrate(self, markdown: str | None) -> None:
+        """Show ``markdown`` in the narration panel (None hides it)."""
+        self.query_one(Narration).say(markdown)
+
+    async def settled(self) -> None:
+        """Wait until no worker runs and every result they posted is on screen."""
+        while True:
+            await self.workers.wait_for_complete()
+            await wait_for_idle(0)
+            if not any(worker.is_running for worker in self.workers):
+                return
+            await asyncio.sleep(0)
+
+    # --- key actions -------------------------------------------------------------------------
+
+    def action_show_tab(self, tab: str) -> None:
+        self.show_tab(tab)
+
+    def action_toggle_edit(self) -> None:
+        self.editing = not self.editing
+        editor = self.query_one("#editor", TextArea)
+        if self.editing:
+            self.show_tab("tokens")
+            self._load_editor()
+            editor.focus()
+        else:
+            self.query_one("#token-view", TokenView).focus()
+        self._show_mode()
+
+    def action_view_tokens(self) -> None:
+        if self.editing:
+            self.action_toggle_edit()
+
+    def _load_editor(self) -> None:
+        if self._editor_version != self.session.document.version:
+            self.query_one("#editor", TextArea).load_text(self.session.document.text)
+            self._editor_version = self.session.document.version
+
+    def action_next_tokenizer(self) -> None:
+        names = list(dict.fromkeys([*self.session.compare, *specs()]))
+        current = names.index(self.session.tokenizer) if self.session.tokenizer in names else -1
+        self.set_tokenizer(names[(current + 1) % len(names)])
+
+    def action_toggle_whitespace(self) -> None:
+        self.look["show_whitespace"] = not self.look["show_whitespace"]
+        self._restyle_views()
+
+    def action_toggle_colours(self) -> None:
+        self.look["colour_mode"] = "id" if self.look["colour_mode"] == "alternate" else "alternate"
+        self._restyle_views()
+
+    def action_toggle_special(self) -> None:
+        self.session.allow_special = not self.session.allow_special
+        self.session.forget_tokens()
+        self._analyse()

@@ -1,0 +1,67 @@
+"""Command palette entries for every action: tokenizer, window, strategy, sample, open, export."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from ctxlab.core.samples import list_samples
+from ctxlab.core.tokenizers import specs
+from ctxlab.tui.widgets.truncate_panel import STRATEGY_CHOICES, STRATEGY_LABELS
+
+if TYPE_CHECKING:
+    from ctxlab.tui.app import CtxlabApp
+
+Command = tuple[str, str, Callable[[], object]]  # title, help, callback
+
+
+def palette_commands(app: CtxlabApp) -> list[Command]:
+    """Every palette entry, built from the registry, the samples and the loaded windows."""
+    commands: list[Command] = [
+        ("Open file or sample…", "pick a sample or a file to tokenize", app.action_open),
+        ("Save text…", "write the document's text to a file", app.action_save),
+        ("Export token view as SVG", "a screenshot of the app", partial(app.action_export, "svg")),
+        ("Export token view as HTML", "every token as a coloured span",
+         partial(app.action_export, "html")),
+        ("Edit / view tokens", "switch between typing and the token view", app.action_toggle_edit),
+        ("Toggle whitespace glyphs", "show spaces, tabs and newlines",
+         app.action_toggle_whitespace),
+        ("Toggle colours: alternate / by id", "how token backgrounds are chosen",
+         app.action_toggle_colours),
+        ("Toggle special tokens", "parse <|endoftext|> etc. as control tokens",
+         app.action_toggle_special),
+        ("Compare: choose tokenizers…", "pick the tokenizers shown side by side",
+         app.action_pick_compare),
+        ("Help", "keys and what the screens show", app.action_help),
+    ]
+    for tab, title in app.TABS:
+        commands.append((f"Show {title}", f"switch to the {title} tab", partial(app.show_tab, tab)))
+    for name, spec in specs().items():
+        commands.append((f"Tokenizer: {name}", spec.description, partial(app.set_tokenizer, name)))
+    for strategy in STRATEGY_CHOICES:
+        commands.append((f"Truncate: {STRATEGY_LABELS[strategy]}", "truncation strategy",
+                         partial(app.set_truncation, strategy=strategy)))
+    for window in app.windows:
+        budget = window.context - window.default_reserve
+        commands.append((f"Window: {window.name} ({window.context:,})",
+                         f"truncate to the {budget:,} tokens it leaves for the prompt",
+                         partial(app.fit_window, window.name)))
+    for sample in list_samples():
+        commands.append((f"Sample: {sample.name}", sample.title,
+                         partial(app.open_sample, sample.name)))
+    return commands
+
+
+class CtxlabCommands(Provider):
+    async def discover(self) -> Hits:
+        for title, help_text, callback in palette_commands(self.app):  # type: ignore[arg-type]
+            yield DiscoveryHit(title, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, callback in palette_commands(self.app):  # type: ignore[arg-type]
+            if (score := matcher.match(title)) > 0:
+                yield Hit(score, matcher.highlight(title), callback, help=help_text)

@@ -1,0 +1,61 @@
+"""Messages the analysis worker posts to the UI thread (the only thread that touches widgets).
+
+Each carries the document version it was computed for, so results for text
+the user has since edited are dropped on arrival.
+"""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from ctxlab.core.spans import TokenSpans
+from ctxlab.core.text_layout import CellMetrics, TextLayout
+
+
+class AnalysisMessage(Message):
+    def __init__(self, version: int) -> None:
+        super().__init__()
+        self.version = version
+
+
+class DocumentMeasured(AnalysisMessage):
+    """Cell widths of the text are known, and its rows at the token view's width."""
+
+    def __init__(self, version: int, metrics: CellMetrics, layout: TextLayout | None) -> None:
+        super().__init__(version)
+        self.metrics, self.layout = metrics, layout
+
+
+class TokensReady(AnalysisMessage):
+    """One tokenizer has split the text."""
+
+    def __init__(self, version: int, tokenizer: str, spans: TokenSpans, seconds: float) -> None:
+        super().__init__(version)
+        self.tokenizer, self.spans, self.seconds = tokenizer, spans, seconds
+
+
+class CountsReady(AnalysisMessage):
+    """Token counts with the tokenizers the context windows use."""
+
+    def __init__(self, version: int, counts: dict[str, int]) -> None:
+        super().__init__(version)
+        self.counts = counts
+
+
+class TokenizerFailed(AnalysisMessage):
+    """A tokenizer could not load or encode the text; shown as a notification."""
+
+    def __init__(self, version: int, tokenizer: str, error: str) -> None:
+        super().__init__(version)
+        self.tokenizer, self.error = tokenizer, error
+
+
+class AnalysisProgress(AnalysisMessage):
+    """How far the worker is; a newer one replaces an unprocessed older one."""
+
+    def __init__(self, version: int, done: int, total: int, label: str) -> None:
+        super().__init__(version)
+        self.done, self.total, self.label = done, total, label
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, AnalysisProgress)

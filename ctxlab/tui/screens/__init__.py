@@ -1,0 +1,1 @@
+"""Modal screens of the ctxlab TUI: open, save, pick tokenizers, help."""

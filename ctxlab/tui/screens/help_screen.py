@@ -1,0 +1,56 @@
+"""The help screen: what each tab shows and every key (with its binding id for the keymap)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+INTRO = """\
+# ctxlab
+
+**Tokens** shows the document split by the current tokenizer. Colours mark token
+boundaries; a pink underlined character is split across several byte tokens; gold marks
+special tokens. The inspector shows the token under the cursor or the mouse.
+Press **e** to edit the text (Esc returns), or paste anywhere to insert at the cursor.
+
+**Compare** runs several tokenizers on the same text; the panes scroll together, so a
+colour change in one pane and not the next is a boundary they disagree on.
+
+**Windows** gauges how full each model's context window is, counted with that model's
+tokenizer (*exact*) or a named stand-in (*approx*). Reserved output counts as used.
+
+**Truncate** cuts the document to a budget; greyed, struck-through tokens are dropped.
+
+Keys can be changed in `~/.config/ctxlab/config.toml` under `[keymap]`, by binding id.
+"""
+
+
+def bindings_table(bindings: Iterable[Binding], keymap: Mapping[str, str]) -> str:
+    rows = ["| key | action | binding id |", "|---|---|---|"]
+    for binding in bindings:
+        if binding.id:
+            rows.append(f"| `{keymap.get(binding.id, binding.key)}` | {binding.description} "
+                        f"| `{binding.id}` |")
+    return "\n".join(rows)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss(None)", "Close", id="ctxlab.help.close")]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll { width: 90; height: 90%; border: thick $accent;
+                                  background: $panel; }
+    """
+
+    def __init__(self, bindings: Iterable[Binding], keymap: Mapping[str, str]) -> None:
+        super().__init__()
+        self.markdown = INTRO + "\n## Keys\n\n" + bindings_table(bindings, keymap)
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Markdown(self.markdown)

@@ -1,0 +1,73 @@
+"""The document and what has been derived from it, owned by the UI thread.
+
+The text is the source of truth: switching tokenizers, resizing, or a failed
+tokenizer never touches it, and every derived result is tagged with the
+version it belongs to so late results for old text are ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ctxlab.core.spans import TokenSpans
+from ctxlab.core.text_layout import CellMetrics, TextLayout
+from ctxlab.tui.analysis import AnalysisRequest
+
+
+@dataclass
+class Document:
+    text: str = ""
+    name: str = "untitled"
+    path: Path | None = None
+    version: int = 0
+
+
+@dataclass
+class Session:
+    tokenizer: str  # the token view's and the truncation's tokenizer
+    compare: list[str]  # the compare tab's tokenizers
+    window_tokenizers: tuple[str, ...] = ()
+    allow_special: bool = False
+    document: Document = field(default_factory=Document)
+    metrics: CellMetrics | None = None
+    layout: TextLayout | None = None
+    spans: dict[str, TokenSpans] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    _words: tuple[int, int] | None = None  # (version, count)
+
+    def replace_text(self, text: str, name: str | None = None, path: Path | None = None) -> None:
+        """New text: everything derived is stale."""
+        doc = self.document
+        self.document = Document(text, name or doc.name, path if name else doc.path,
+                                 doc.version + 1)
+        self.metrics = self.layout = None
+        self.forget_tokens()
+
+    def forget_tokens(self) -> None:
+        """Tokens are stale (e.g. special-token parsing changed) but cell metrics are not."""
+        self.spans, self.counts, self.errors = {}, {}, {}
+
+    def wanted(self) -> tuple[str, ...]:
+        """Tokenizers whose spans the screens need, the token view's first."""
+        return tuple(dict.fromkeys([self.tokenizer, *self.compare]))
+
+    def request(self, wrap_width: int) -> AnalysisRequest:
+        """What the worker must still compute for the current text."""
+        doc = self.document
+        missing_counts = tuple(n for n in dict.fromkeys(self.window_tokenizers)
+                               if n not in self.counts)
+        return AnalysisRequest(
+            version=doc.version, text=doc.text, tokenizers=self.wanted(),
+            count_only=missing_counts, allow_special=self.allow_special,
+            wrap_width=wrap_width, known=tuple(self.spans.items()),
+            measured=self.metrics is not None,
+        )
+
+    def words(self) -> int:
+        """Whitespace-separated words (the denominator of tokens/word), once per version."""
+        version = self.document.version
+        if self._words is None or self._words[0] != version:
+            self._words = (version, len(self.document.text.split()))
+        return self._words[1]

@@ -1,0 +1,91 @@
+"""Draw one wrapped row of a tokenized document as styled segments.
+
+Only the tokens that touch the row are visited, so drawing costs the same for
+a tweet and for a book. Tokens that share one character (its bytes split over
+several tokens) draw that character once, in the split style.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+from rich.segment import Segment
+from rich.style import Style
+
+from ctxlab.core.spans import TokenSpans
+from ctxlab.core.text_layout import TextLayout
+from ctxlab.tui.glyphs import GlyphMap
+from ctxlab.tui.token_styles import TokenLook, TokenStyles
+
+
+@dataclass(frozen=True, eq=False)
+class TokenPaint:
+    """Everything that decides how rows look; a new one invalidates every cached row."""
+
+    text: str
+    layout: TextLayout
+    spans: TokenSpans | None = None
+    colour_mode: str = "alternate"
+    show_whitespace: bool = False
+    dropped: np.ndarray | None = None  # per token: cut by truncation
+
+    def with_(self, **changes) -> TokenPaint:
+        return replace(self, **changes)
+
+    def tokens_in_row(self, row: int) -> tuple[int, int]:
+        """Index range of the tokens whose characters are drawn on ``row``."""
+        if self.spans is None or not 0 <= row < len(self.layout):
+            return 0, 0
+        start, end = int(self.layout.row_start[row]), int(self.layout.row_end[row])
+        first = int(np.searchsorted(self.spans.char_end, start, side="right"))
+        last = int(np.searchsorted(self.spans.char_start, end, side="left"))
+        return first, max(first, last)
+
+
+class RowPainter:
+    """Turns rows into segments; holds the style and glyph caches rows share."""
+
+    def __init__(self) -> None:
+        self.styles = TokenStyles()
+        self.glyphs = GlyphMap()
+
+    def segments(self, paint: TokenPaint, row: int, cursor: int, plain: Style) -> list[Segment]:
+        start, end = int(paint.layout.row_start[row]), int(paint.layout.row_end[row])
+        spans, text, show_ws = paint.spans, paint.text, paint.show_whitespace
+        if spans is None or len(spans) == 0:
+            return [Segment(self.glyphs.drawable(text[start:end], show_ws), plain)]
+        first, last = paint.tokens_in_row(row)
+        char_start = spans.char_start[first:last].tolist()
+        char_end = spans.char_end[first:last].tolist()
+        ids = spans.ids[first:last].tolist()
+        split = spans.split[first:last].tolist()
+        special = spans.special[first:last].tolist()
+        dropped = (paint.dropped[first:last].tolist() if paint.dropped is not None
+                   else [False] * (last - first))
+        out: list[Segment] = []
+        pos = start
+        for k in range(last - first):
+            token_start, token_end = max(char_start[k], pos), min(char_end[k], end)
+            if token_start > pos:  # characters no token covers
+                out.append(Segment(self.glyphs.drawable(text[pos:token_start], show_ws), plain))
+            if token_end <= token_start:
+                continue  # already drawn by an earlier token sharing the character, or empty
+            index = first + k
+            look = TokenLook(index, ids[k], split[k], special[k], dropped[k],
+                             _cursor_here(spans, cursor, index, token_start, token_end))
+            style = self.styles.style(look, paint.colour_mode)
+            out.append(Segment(self.glyphs.drawable(text[token_start:token_end], show_ws), style))
+            pos = token_end
+        if pos < end:
+            out.append(Segment(self.glyphs.drawable(text[pos:end], show_ws), plain))
+        return out
+
+
+def _cursor_here(spans: TokenSpans, cursor: int, index: int, start: int, end: int) -> bool:
+    """Is the cursor token drawn by this segment (itself, or a split token sharing its char)?"""
+    if cursor == index:
+        return True
+    if not 0 <= cursor < len(spans) or cursor < index:
+        return False
+    return int(spans.char_start[cursor]) < end and int(spans.char_end[cursor]) > start

@@ -1,0 +1,76 @@
+"""The colours that tell tokens apart, shared by the token view and the HTML export."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.style import Style
+
+COLOUR_MODES = ("alternate", "id")
+FOREGROUND = "#e8e8e8"
+# Muted backgrounds that stay readable under light text; neighbours differ in hue.
+ALTERNATE = ("#2f4b6e", "#5c3f66", "#2f5e4b", "#6e5230")
+BY_ID = ("#3b5b8c", "#7a3b5e", "#3d6e3d", "#7a5a2a", "#4b3d7a", "#2a6a6e",
+         "#7a3b3b", "#5e6e2a", "#2a4a7a", "#6e2a6a", "#3b6e5b", "#6e4b2a")
+SPLIT = "#b8336a"  # a token holding only part of one character's bytes (byte fallback, split emoji)
+SPECIAL = "#d7a200"  # control tokens such as <|endoftext|>
+DROPPED_FG = "#6a6a6a"  # cut by truncation
+CURSOR_BG = "#f0c674"
+CURSOR_FG = "#111111"
+
+_ID_SCATTER = 2654435761  # Knuth's multiplicative hash: neighbouring ids get unrelated colours
+
+
+def background_of(index: int, token_id: int, mode: str) -> str:
+    """Background colour of token ``index`` (with id ``token_id``) in colour ``mode``."""
+    if mode == "id":
+        return BY_ID[(token_id * _ID_SCATTER) % (1 << 32) % len(BY_ID)]
+    return ALTERNATE[index % len(ALTERNATE)]
+
+
+@dataclass(frozen=True)
+class TokenLook:
+    """The per-token facts a style depends on."""
+
+    index: int
+    token_id: int
+    split: bool
+    special: bool
+    dropped: bool
+    cursor: bool
+
+
+class TokenStyles:
+    """Rich styles for tokens, built once per look and reused across rows."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple, Style] = {}
+
+    def style(self, look: TokenLook, mode: str) -> Style:
+        if look.cursor:
+            key: tuple = ("cursor",)
+        elif look.dropped:
+            key = ("dropped", look.split)
+        elif look.special:
+            key = ("special",)
+        elif look.split:
+            key = ("split",)
+        else:
+            key = ("bg", background_of(look.index, look.token_id, mode))
+        if key not in self._cache:
+            self._cache[key] = _build(key)
+        return self._cache[key]
+
+
+def _build(key: tuple) -> Style:
+    kind = key[0]
+    if kind == "cursor":
+        return Style(color=CURSOR_FG, bgcolor=CURSOR_BG, bold=True)
+    if kind == "dropped":
+        return Style(color=DROPPED_FG, strike=True, underline=key[1])
+    if kind == "special":
+        return Style(color="#111111", bgcolor=SPECIAL, bold=True)
+    if kind == "split":
+        return Style(color="#ffffff", bgcolor=SPLIT, underline=True)
+    return Style(color=FOREGROUND, bgcolor=key[1])
+

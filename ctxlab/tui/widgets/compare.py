@@ -1,0 +1,89 @@
+"""Compare: several tokenizers on the same text, as numbers and as panes that scroll together.
+
+Every pane wraps the same text at the same width, so row ``r`` shows the same
+characters in each: where the colour changes in one pane and not in its
+neighbour, the tokenizers disagree about a boundary.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Label
+
+from ctxlab.core.spans import TokenSpans
+from ctxlab.core.text_layout import CellMetrics
+from ctxlab.tui.widgets.token_view import TokenView
+
+MAX_PANES = 4
+
+
+def compare_row(name: str, spans: TokenSpans, words: int) -> tuple[str, ...]:
+    """Counts and ratios for one tokenizer (ratios are per token, except tokens per word)."""
+    tokens = len(spans)
+    n_bytes = int(spans.byte_end[-1]) if tokens else 0
+    chars = len(spans.text)
+
+    def per_token(amount: int) -> str:
+        return f"{amount / tokens:.2f}" if tokens else "–"
+
+    return (name, f"{tokens:,}", per_token(chars), per_token(n_bytes),
+            f"{tokens / words:.2f}" if words else "–")
+
+
+class ComparePanel(Vertical):
+    """A table of counts over side-by-side token views, one per compared tokenizer."""
+
+    DEFAULT_CSS = """
+    ComparePanel > DataTable { height: auto; max-height: 8; }
+    ComparePanel #compare-panes { height: 1fr; }
+    ComparePanel .pane { width: 1fr; border-left: solid $primary-muted; }
+    ComparePanel .pane-title { width: 1fr; background: $boost; text-style: bold; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 (Textual\'s name)
+        super().__init__(id=id)
+        self.names: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        table: DataTable = DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
+        table.add_columns("tokenizer", "tokens", "chars/token", "bytes/token", "tokens/word")
+        yield table
+        yield Horizontal(id="compare-panes")
+
+    async def set_tokenizers(self, names: list[str]) -> None:
+        """Rebuild the panes for ``names`` (at most `MAX_PANES` are drawn)."""
+        self.names = list(names)
+        panes = self.query_one("#compare-panes", Horizontal)
+        await panes.remove_children()
+        await panes.mount_all(
+            Vertical(Label(name, classes="pane-title"), TokenView(classes="compare-view"),
+                     classes="pane")
+            for name in self.names[:MAX_PANES]
+        )
+
+    def views(self) -> dict[str, TokenView]:
+        return {name: view for name, view in
+                zip(self.names, self.query(".compare-view").results(TokenView), strict=False)}
+
+    def show(self, text: str, metrics: CellMetrics, spans: dict[str, TokenSpans],
+             words: int) -> None:
+        """Fill the table and the panes with whatever tokenizers have finished."""
+        table = self.query_one(DataTable)
+        table.clear()
+        for name in self.names:
+            if name in spans:
+                table.add_row(*compare_row(name, spans[name], words), key=name)
+            else:
+                table.add_row(name, "…", "", "", "", key=name)
+        for (name, view), title in zip(self.views().items(),
+                                       self.query(".pane-title").results(Label), strict=False):
+            if name in spans:
+                view.show(text, metrics, spans[name])
+                title.update(f"{name} · {len(spans[name]):,} tokens")
+
+    def on_token_view_scrolled(self, message: TokenView.Scrolled) -> None:
+        """Keep every pane on the row the user scrolled to (the echoes they post change nothing)."""
+        for view in self.views().values():
+            if view is not message.view and round(view.scroll_y) != message.top_row:
+                view.scroll_to(y=message.top_row, animate=False, immediate=True)

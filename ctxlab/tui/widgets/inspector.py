@@ -1,0 +1,74 @@
+"""The inspector: everything about the token under the cursor or the mouse."""
+
+from __future__ import annotations
+
+import re
+
+from rich.markup import escape
+from textual.widgets import Static
+
+from ctxlab.core.spans import TokenSpans
+from ctxlab.core.tokenizers import get_tokenizer
+from ctxlab.tui.glyphs import describe_char
+
+BYTE_FALLBACK = re.compile(r"^<0x[0-9A-Fa-f]{2}>$")
+
+
+def token_facts(spans: TokenSpans, tokenizer: str, index: int) -> list[tuple[str, str]]:
+    """(label, value) rows describing token ``index`` of ``spans``."""
+    tok = get_tokenizer(tokenizer, fetch=False)
+    token_id = int(spans.ids[index])
+    char_start, char_end = int(spans.char_start[index]), int(spans.char_end[index])
+    byte_start, byte_end = int(spans.byte_start[index]), int(spans.byte_end[index])
+    piece = tok.piece(token_id)
+    raw = tok.token_bytes(token_id)
+    rows = [
+        ("token", f"{index + 1:,} of {len(spans):,}"),
+        ("id", str(token_id)),
+        ("text", repr(spans.token_text(index))),
+        ("piece", repr(piece)),
+        ("bytes", raw.hex(" ") if raw else "(none: control token)"),
+        ("chars", f"{char_start:,}–{char_end:,} ({char_end - char_start})"),
+        ("byte span", f"{byte_start:,}–{byte_end:,} ({byte_end - byte_start})"),
+        ("kind", _kind(spans, index, piece)),
+    ]
+    if spans.split[index] and char_end > char_start:
+        rows.append(("character", describe_char(spans.text[char_start])))
+    return rows
+
+
+def _kind(spans: TokenSpans, index: int, piece: str) -> str:
+    if spans.special[index]:
+        return "special token"
+    if BYTE_FALLBACK.match(piece):
+        return "byte-fallback piece (one raw UTF-8 byte)"
+    if spans.split[index]:
+        sharing = int(((spans.char_start == spans.char_start[index]) & spans.split).sum())
+        return f"part of one character's bytes ({sharing} tokens share it)"
+    return "ordinary"
+
+
+class Inspector(Static):
+    """Shows `token_facts` for the token the user points at."""
+
+    DEFAULT_CSS = """
+    Inspector { width: 38; height: 1fr; padding: 0 1; border-left: solid $primary-muted; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 (Textual\'s name)
+        super().__init__("Move the cursor (arrows) or the mouse over a token.", id=id)
+        self.facts: list[tuple[str, str]] = []
+
+    def show_token(self, spans: TokenSpans | None, tokenizer: str, index: int) -> None:
+        if spans is None or not 0 <= index < len(spans):
+            self.facts = []
+            self.update("No token here.")
+            return
+        self.facts = token_facts(spans, tokenizer, index)
+        lines = [f"[b]{escape(tokenizer)}[/b]", ""]
+        lines += [f"[dim]{label:<12}[/dim] {escape(value)}" for label, value in self.facts]
+        self.update("\n".join(lines))
+
+    def fact(self, label: str) -> str | None:
+        """The shown value for ``label`` (tests and lessons read the inspector through this)."""
+        return dict(self.facts).get(label)

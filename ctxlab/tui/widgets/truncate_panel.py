@@ -1,0 +1,170 @@
+"""Truncate: pick a budget and a strategy, and see which tokens a model would never get.
+
+The cut is computed in a thread worker (with the tokenizer, the kept text is
+re-encoded until it really fits) and shown as greyed-out tokens in a token view.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Input, Label, Select, Static
+from textual.worker import get_current_worker
+
+from ctxlab.core.spans import TokenSpans
+from ctxlab.core.text_layout import CellMetrics
+from ctxlab.core.tokenizers import get_tokenizer
+from ctxlab.core.truncation import STRATEGIES, STRATEGY_HELP, Truncation, sliding_windows, truncate
+from ctxlab.tui.widgets.token_view import TokenView
+
+SLIDING = "sliding"
+SINKS = 4  # attention-sink tokens kept by "sinks + recent" (StreamingLLM uses 4)
+STRATEGY_CHOICES = (*STRATEGIES, SLIDING)
+STRATEGY_LABELS = {"head": "head", "tail": "tail", "middle": "middle-out",
+                   "sinks": "sinks + recent", SLIDING: "sliding window"}
+
+
+def cut(spans: TokenSpans, tokenizer: str, budget: int, strategy: str,
+        position: int) -> tuple[Truncation, int]:
+    """The truncation to show and, for the sliding window, how many positions there are."""
+    if strategy == SLIDING:
+        windows = list(sliding_windows(spans, budget, max(1, budget // 2)))
+        return windows[min(max(position, 0), len(windows) - 1)], len(windows)
+    tok = get_tokenizer(tokenizer, fetch=False)
+    return truncate(spans, budget, strategy, sinks=min(SINKS, budget), tokenizer=tok), 1
+
+
+def dropped_mask(n_tokens: int, kept: list[tuple[int, int]]) -> np.ndarray:
+    """True for every token outside the ``kept`` ranges."""
+    mask = np.ones(n_tokens, dtype=bool)
+    for start, end in kept:
+        mask[start:end] = False
+    return mask
+
+
+class TruncatePanel(Vertical):
+    BINDINGS = [
+        Binding("plus,equals_sign", "budget(2.0)", "Budget ×2", id="ctxlab.budget.more"),
+        Binding("minus", "budget(0.5)", "Budget ÷2", id="ctxlab.budget.less"),
+        Binding("s", "next_strategy", "Strategy", id="ctxlab.strategy.next"),
+        Binding("full_stop", "slide(1)", "Window →", id="ctxlab.window.next"),
+        Binding("comma", "slide(-1)", "Window ←", id="ctxlab.window.previous"),
+    ]
+    DEFAULT_CSS = """
+    TruncatePanel #truncate-controls { height: 3; }
+    TruncatePanel #truncate-controls Label { padding: 1 1 0 1; }
+    TruncatePanel #budget { width: 14; }
+    TruncatePanel #strategy { width: 24; }
+    TruncatePanel #truncate-summary { height: 2; padding: 0 1; }
+    """
+
+    class Changed(Message):
+        """A new cut is on screen."""
+
+        def __init__(self, result: Truncation) -> None:
+            super().__init__()
+            self.result = result
+
+    def __init__(self, budget: int, strategy: str, *, id: str | None = None) -> None:  # noqa: A002 (Textual\'s name)
+        super().__init__(id=id)
+        self.budget = budget
+        self.strategy = strategy if strategy in STRATEGY_CHOICES else "middle"
+        self.position = 0
+        self.positions = 1
+        self.result: Truncation | None = None
+        self._source: tuple[TokenSpans, str] | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="truncate-controls"):
+            yield Label("Budget")
+            yield Input(str(self.budget), id="budget", type="integer")
+            yield Label("Strategy")
+            yield Select([(STRATEGY_LABELS[s], s) for s in STRATEGY_CHOICES], value=self.strategy,
+                         allow_blank=False, id="strategy")
+        yield Static("", id="truncate-summary")
+        yield TokenView(id="truncate-view")
+
+    def show(self, text: str, metrics: CellMetrics, spans: TokenSpans, tokenizer: str) -> None:
+        self.query_one(TokenView).show(text, metrics, spans)
+        self._source = (spans, tokenizer)
+        self.recompute()
+
+    def configure(self, *, budget: int | None = None, strategy: str | None = None,
+                  position: int | None = None) -> None:
+        """Set any of budget, strategy and window position, then recompute the cut."""
+        if strategy is not None:
+            if strategy not in STRATEGY_CHOICES:
+                raise ValueError(f"unknown strategy {strategy!r}: use one of "
+                                 f"{', '.join(STRATEGY_CHOICES)}")
+            self.strategy = strategy
+            self.query_one("#strategy", Select).value = strategy
+        if budget is not None:
+            self.budget = max(1, int(budget))
+            self.query_one("#budget", Input).value = str(self.budget)
+        if position is not None:
+            self.position = max(0, position)
+        self.recompute()
+
+    def recompute(self) -> None:
+        if self._source is not None:
+            spans, tokenizer = self._source
+            self._cut(spans, tokenizer, self.budget, self.strategy, self.position)
+
+    @work(thread=True, exclusive=True, group="truncate", exit_on_error=False)
+    def _cut(self, spans: TokenSpans, tokenizer: str, budget: int, strategy: str,
+             position: int) -> None:
+        result, positions = cut(spans, tokenizer, budget, strategy, position)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_cut, spans, result, positions)
+
+    def _show_cut(self, spans: TokenSpans, result: Truncation, positions: int) -> None:
+        if self._source is None or self._source[0] is not spans:
+            return  # the text or tokenizer changed while this was computed
+        self.result, self.positions = result, positions
+        self.position = min(self.position, positions - 1)
+        self.query_one(TokenView).restyle(dropped=dropped_mask(len(spans), result.kept))
+        self.query_one("#truncate-summary", Static).update(self.summary())
+        self.post_message(self.Changed(result))
+
+    def summary(self) -> str:
+        result = self.result
+        if result is None:
+            return ""
+        total = result.kept_tokens + result.dropped_tokens
+        share = 100.0 * result.dropped_tokens / total if total else 0.0
+        how = (f"window {self.position + 1} of {self.positions} (, and . move it)"
+               if self.strategy == SLIDING else STRATEGY_HELP[self.strategy])
+        check = (f" · kept text re-encodes to {result.reencoded_tokens:,}"
+                 if result.reencoded_tokens is not None else "")
+        dropped_chars = sum(end - start for start, end in result.dropped_chars)
+        return (f"kept {result.kept_tokens:,} of {total:,} tokens · dropped "
+                f"{result.dropped_tokens:,} ({share:.1f}%, {dropped_chars:,} chars){check}\n"
+                f"{STRATEGY_LABELS[self.strategy]}: {how}")
+
+    @on(Input.Submitted, "#budget")
+    @on(Input.Changed, "#budget")
+    def _budget_typed(self, event: Input.Changed | Input.Submitted) -> None:
+        if event.value.isdigit() and int(event.value) >= 1 and int(event.value) != self.budget:
+            self.budget = int(event.value)
+            self.recompute()
+
+    @on(Select.Changed, "#strategy")
+    def _strategy_chosen(self, event: Select.Changed) -> None:
+        if event.value != self.strategy and event.value in STRATEGY_CHOICES:
+            self.strategy = str(event.value)
+            self.recompute()
+
+    def action_budget(self, factor: float) -> None:
+        self.configure(budget=max(1, round(self.budget * factor)))
+
+    def action_next_strategy(self) -> None:
+        index = STRATEGY_CHOICES.index(self.strategy)
+        self.configure(strategy=STRATEGY_CHOICES[(index + 1) % len(STRATEGY_CHOICES)])
+
+    def action_slide(self, step: int) -> None:
+        if self.strategy == SLIDING:
+            self.configure(position=min(self.position + step, self.positions - 1))

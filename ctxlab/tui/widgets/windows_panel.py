@@ -1,0 +1,78 @@
+"""Windows: how full each model's context window is, counted with that model's tokenizer."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from ctxlab.core.windows import Fill, Window, fill
+
+BAR_CELLS = 48
+BAND_COLOURS = {"ok": "green", "warn": "yellow", "danger": "red", "over": "bold magenta"}
+
+
+def human_bytes(n: int) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:,.1f} {unit}"
+    return f"{n} B"
+
+
+def gauge_text(window: Window, used: int | None) -> Text:
+    """Two lines: the model and how it is counted, then the bar and the arithmetic."""
+    how = "exact" if window.exact else f"approx: {window.note}" if window.note else "approx"
+    head = Text.assemble((window.name, "bold"), "  ", (f"{window.tokenizer} · {how}", "dim"))
+    if used is None:
+        return Text.assemble(head, "\n", ("counting…", "dim italic"))
+    result = fill(window, used)
+    bar = _bar(result)
+    numbers = (f" {result.percent:5.1f}%  {used:,} used"
+               + (f" + {result.reserved:,} reserved output" if result.reserved else "")
+               + f" of {window.context:,}"
+               + (f" · {result.remaining:,} left" if result.remaining >= 0
+                  else f" · over by {-result.remaining:,}"))
+    if window.architecture is not None:
+        kv = window.architecture.kv_cache_bytes(min(used + result.reserved, window.context))
+        numbers += f" · KV cache {human_bytes(kv)} (fp16)"
+    return Text.assemble(head, "\n", bar, (numbers, BAND_COLOURS[result.band]))
+
+
+def _bar(result: Fill) -> Text:
+    used_cells = min(BAR_CELLS, round(BAR_CELLS * result.used / result.context))
+    reserved = round(BAR_CELLS * result.reserved / result.context)
+    reserved_cells = min(BAR_CELLS - used_cells, reserved)
+    free_cells = BAR_CELLS - used_cells - reserved_cells
+    colour = BAND_COLOURS[result.band]
+    return Text.assemble(("█" * used_cells, colour), ("▒" * reserved_cells, "blue"),
+                         ("░" * free_cells, "grey37"))
+
+
+class WindowGauge(Static):
+    DEFAULT_CSS = "WindowGauge { height: auto; margin: 0 0 1 0; }"
+
+    def __init__(self, window: Window) -> None:
+        super().__init__(gauge_text(window, None))
+        self.window = window
+        self.band: str | None = None
+
+    def set_used(self, used: int | None) -> None:
+        self.band = None if used is None else fill(self.window, used).band
+        self.update(gauge_text(self.window, used))
+
+
+class WindowsPanel(VerticalScroll):
+    """One gauge per window; counts arrive per tokenizer from the analysis worker."""
+
+    DEFAULT_CSS = "WindowsPanel { padding: 1 2; }"
+
+    async def set_windows(self, windows: list[Window]) -> None:
+        await self.remove_children()
+        await self.mount_all(WindowGauge(window) for window in windows)
+
+    def gauges(self) -> list[WindowGauge]:
+        return list(self.query(WindowGauge).results(WindowGauge))
+
+    def show_counts(self, counts: dict[str, int]) -> None:
+        for gauge in self.gauges():
+            gauge.set_used(counts.get(gauge.window.tokenizer))

@@ -1,0 +1,58 @@
+"""Settings layers: defaults < TOML file < CTXLAB_* environment < flags; and the open command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ctxlab.cli import group
+from ctxlab.config import ConfigError, Settings, load_settings
+
+
+def write(tmp_path: Path, body: str) -> dict[str, str]:
+    path = tmp_path / "config.toml"
+    path.write_text(body, encoding="utf-8")
+    return {"CTXLAB_CONFIG": str(path)}
+
+
+def test_defaults_without_file_or_env(tmp_path: Path) -> None:
+    settings = load_settings(env={"CTXLAB_CONFIG": str(tmp_path / "missing.toml")})
+    assert settings == Settings()
+    assert settings.tokenizers == ("o200k_base", "cl100k_base")
+
+
+def test_each_layer_overrides_the_one_below(tmp_path: Path) -> None:
+    env = write(tmp_path, 'tokenizers = ["gpt2"]\nbudget = 100\ncolours = "id"\n'
+                          '[keymap]\n"ctxlab.tab.compare" = "f2"\n')
+    assert load_settings(env=env).tokenizers == ("gpt2",)
+    env |= {"CTXLAB_TOKENIZERS": "p50k_base, r50k_base", "CTXLAB_WHITESPACE": "yes"}
+    settings = load_settings(env=env)
+    assert settings.tokenizers == ("p50k_base", "r50k_base") and settings.whitespace
+    assert settings.budget == 100 and settings.keymap == {"ctxlab.tab.compare": "f2"}
+    flagged = load_settings(flags={"tokenizers": ("cl100k_base",), "budget": None}, env=env)
+    assert flagged.tokenizers == ("cl100k_base",) and flagged.budget == 100
+
+
+def test_keymap_from_the_environment(tmp_path: Path) -> None:
+    env = write(tmp_path, "") | {"CTXLAB_KEYMAP": "ctxlab.help=f9,ctxlab.quit=ctrl+x"}
+    assert load_settings(env=env).keymap == {"ctxlab.help": "f9", "ctxlab.quit": "ctrl+x"}
+
+
+@pytest.mark.parametrize("body, message", [
+    ("budget = 0\n", "budget"),
+    ("colours = 'rainbow'\n", "colours"),
+    ("tokenisers = ['gpt2']\n", "unknown setting"),
+    ("tokenizers = [\n", "config.toml"),
+])
+def test_bad_settings_name_the_key_and_file(tmp_path: Path, body: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings(env=write(tmp_path, body))
+
+
+def test_open_reports_a_missing_sample_as_one_line() -> None:
+    result = CliRunner().invoke(group, ["open", "--sample", "no_such_sample"])
+    assert result.exit_code != 0
+    assert "no sample 'no_such_sample'" in result.output or "no_such_sample" in result.output
+    assert "Traceback" not in result.output
