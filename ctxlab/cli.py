@@ -30,6 +30,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+GROUP_OPTIONS = ("-h", "--help", "--version")
+
+
 class LazyGroup(click.Group):
     """A group whose commands are imported on first use."""
 
@@ -65,6 +68,6 @@ def group() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or (args[0] not in COMMANDS and not args[0].startswith("-")):
-        args = ["open", *args]
+    if not args or (args[0] not in COMMANDS and args[0] not in GROUP_OPTIONS):
+        args = ["open", *args]  # `ctxlab FILE`, `ctxlab --sample NAME`, `ctxlab -`
     group.main(args=args, prog_name="ctxlab")

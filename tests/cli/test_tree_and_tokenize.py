@@ -47,3 +47,15 @@ def test_tokenizers_lists_availability_and_exactness():
     assert rows["mistral-v1"]["family"] == "sentencepiece"
     assert {"gpt2", "r50k_base", "p50k_base", "p50k_edit", "cl100k_base", "o200k_harmony",
             "deepseek-v4", "claude-legacy", "smollm2"} <= set(rows)
+
+
+def test_bare_invocations_route_to_the_tui_command(monkeypatch):
+    import ctxlab.cli as cli
+
+    seen = []
+    monkeypatch.setattr(cli.group, "main", lambda args, prog_name: seen.append(args))
+    for argv in ([], ["notes.md"], ["--sample", "multilingual"], ["-"], ["count", "x"],
+                 ["--help"]):
+        cli.main(argv)
+    assert seen == [["open"], ["open", "notes.md"], ["open", "--sample", "multilingual"],
+                    ["open", "-"], ["count", "x"], ["--help"]]
