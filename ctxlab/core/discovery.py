@@ -51,39 +51,48 @@ def discover(paths: list[Path], options: WalkOptions) -> Discovery:
 
 
 def _walk(root: Path, options: WalkOptions, found: Discovery) -> None:
-    specs: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
-    if options.gitignore:
-        specs.extend(_ancestor_specs(root))
-    for dirpath, dirnames, filenames in os.walk(root, onerror=lambda e: _walk_error(e, found)):
-        here = Path(dirpath)
-        absolute = here.absolute()
-        own = _load_spec(here) if options.gitignore else None
-        if own is not None:
-            specs.append((absolute, own))
-        active = [(b, s) for b, s in specs if b == absolute or b in absolute.parents]
-        kept_dirs = []
-        for name in sorted(dirnames):
-            child = here / name
-            if name in ALWAYS_SKIPPED_DIRS or child.is_symlink():
+    """Depth-first, sorted; plain strings and ``os.scandir`` keep big trees fast."""
+    top = os.fspath(root)
+    base_specs = tuple(
+        (os.fspath(b), s) for b, s in (_ancestor_specs(root) if options.gitignore else [])
+    )
+    stack: list[tuple[str, tuple]] = [("", base_specs)]
+    while stack:
+        rel_dir, inherited = stack.pop()
+        directory = os.path.join(top, rel_dir) if rel_dir else top
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            found.problems.append((Path(directory), exc.strerror or type(exc).__name__))
+            continue
+        active = inherited
+        if options.gitignore:
+            own = _load_spec(Path(directory))
+            if own is not None:
+                active = (*inherited, (os.path.abspath(directory), own))
+        subdirs = []
+        for entry in entries:
+            name = entry.name
+            rel = f"{rel_dir}/{name}" if rel_dir else name
+            is_dir = entry.is_dir(follow_symlinks=False)
+            if is_dir and name in ALWAYS_SKIPPED_DIRS:
                 continue
-            rel_dir = child.relative_to(root).as_posix() + "/"
-            if (_hidden(name, options) or _ignored(child, True, active)
-                    or _excluded(rel_dir, name, options)):
+            if is_dir:
+                if (_hidden(name, options) or _ignored(entry.path, True, active)
+                        or _excluded(rel + "/", name, options)):
+                    found.ignored += 1
+                else:
+                    subdirs.append(rel)
+            elif entry.is_symlink() and os.path.isdir(entry.path):
+                continue  # never follow directory symlinks: no loops, no double counts
+            elif (_hidden(name, options) or _ignored(entry.path, False, active)
+                  or not _selected(rel, name, options)):
                 found.ignored += 1
-                continue
-            kept_dirs.append(name)
-        dirnames[:] = kept_dirs
-        for name in sorted(filenames):
-            child = here / name
-            rel = child.relative_to(root).as_posix()
-            if _hidden(name, options) or _ignored(child, False, active):
-                found.ignored += 1
-            elif not _selected(rel, name, options):
-                found.ignored += 1
-            elif child.is_symlink() and not child.exists():
-                found.problems.append((child, "broken or looping symlink"))
+            elif entry.is_symlink() and not os.path.exists(entry.path):
+                found.problems.append((Path(entry.path), "broken or looping symlink"))
             else:
-                found.files.append(child)
+                found.files.append(Path(entry.path))
+        stack.extend((sub, active) for sub in reversed(subdirs))
 
 
 def _ancestor_specs(root: Path) -> list[tuple[Path, pathspec.GitIgnoreSpec]]:
@@ -114,11 +123,14 @@ def _load_spec(directory: Path) -> pathspec.GitIgnoreSpec | None:
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
-def _ignored(path: Path, is_dir: bool, specs) -> bool:
+def _ignored(path: str | Path, is_dir: bool, specs) -> bool:
     """Deepest spec with a matching pattern decides, as git does."""
-    absolute = path.absolute()
+    absolute = os.path.abspath(path)
     for base, spec in reversed(specs):
-        rel = absolute.relative_to(base).as_posix()
+        base = os.fspath(base)
+        if not absolute.startswith(base + os.sep):
+            continue
+        rel = absolute[len(base) + 1 :].replace(os.sep, "/")
         result = spec.check_file(rel + "/" if is_dir else rel)
         if result.include is not None:
             return result.include
@@ -141,8 +153,3 @@ def _selected(rel: str, name: str, options: WalkOptions) -> bool:
     if options.include and not _matches(rel, name, options.include):
         return False
     return not _excluded(rel, name, options)
-
-
-def _walk_error(error: OSError, found: Discovery) -> None:
-    found.problems.append((Path(error.filename or "?"), error.strerror or str(error)))
-

