@@ -101,7 +101,8 @@ def load_weights(reader: Any, config: ModelConfig) -> ModelWeights:
             qkv=linear_in_out(np.concatenate([q, k, get(p + "attn_v.weight")])),
             out=linear_in_out(get(p + "attn_output.weight")),
             mlp_norm=f32(get(p + "ffn_norm.weight")),
-            up=linear_in_out(np.concatenate([get(p + "ffn_gate.weight"), get(p + "ffn_up.weight")])),
+            up=linear_in_out(np.concatenate([get(p + "ffn_gate.weight"),
+                                             get(p + "ffn_up.weight")])),
             down=linear_in_out(get(p + "ffn_down.weight")),
         ))
     embed = f32(get("token_embd.weight"))

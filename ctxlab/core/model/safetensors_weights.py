@@ -39,7 +39,8 @@ def read_safetensors(path: Path) -> dict[str, np.ndarray]:
         if meta["dtype"] not in _DTYPES:
             raise ModelError(f"{path}: tensor {name} has unsupported dtype {meta['dtype']}")
         start, end = meta["data_offsets"]
-        data = raw[base + start : base + end].view(np.dtype(_DTYPES[meta["dtype"]]).newbyteorder("<"))
+        dtype = np.dtype(_DTYPES[meta["dtype"]]).newbyteorder("<")
+        data = raw[base + start : base + end].view(dtype)
         if meta["dtype"] == "BF16":  # bfloat16 is the top half of a float32
             data = (data.astype(np.uint32) << 16).view(np.float32)
         tensors[name] = data.reshape(meta["shape"]).astype(np.float32, copy=False)
@@ -54,7 +55,7 @@ def read_checkpoint(directory: Path) -> tuple[dict, dict[str, np.ndarray]]:
         raise ModelError(f"{directory}: cannot read config.json ({exc})") from None
     shards = sorted(directory.glob("*.safetensors"))
     if not shards:
-        raise ModelError(f"{directory}: no *.safetensors files (ctxlab does not read .bin checkpoints)")
+        raise ModelError(f"{directory}: no *.safetensors files (ctxlab cannot read .bin files)")
     tensors: dict[str, np.ndarray] = {}
     for shard in shards:
         tensors.update(read_safetensors(shard))
@@ -111,11 +112,12 @@ def _llama(config: dict, tensors: dict[str, np.ndarray], directory: Path) -> Mod
     for i in range(shape.n_layers):
         p = f"layers.{i}."
         proj = [p + f"self_attn.{x}_proj." for x in "qkv"]
-        has_bias = all(name + "bias" in tensors or "model." + name + "bias" in tensors for name in proj)
+        has_bias = all(f"model.{name}bias" in tensors or name + "bias" in tensors for name in proj)
         layers.append(LayerWeights(
             attn_norm=f32(get(p + "input_layernorm.weight")),
             qkv=linear_in_out(np.concatenate([get(name + "weight") for name in proj])),
-            qkv_bias=f32(np.concatenate([get(name + "bias") for name in proj])) if has_bias else None,
+            qkv_bias=(f32(np.concatenate([get(name + "bias") for name in proj]))
+                      if has_bias else None),
             out=linear_in_out(get(p + "self_attn.o_proj.weight")),
             mlp_norm=f32(get(p + "post_attention_layernorm.weight")),
             up=linear_in_out(np.concatenate([get(p + "mlp.gate_proj.weight"),

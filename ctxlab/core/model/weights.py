@@ -39,7 +39,8 @@ class ModelConfig:
     def params_per_token(self) -> int:
         """Weights every token multiplies through (no embeddings, no head): 2x this = FLOPs."""
         a = self.arch
-        attn = a.d_model * (a.n_heads + 2 * a.n_kv_heads) * a.head_dim + a.n_heads * a.head_dim * a.d_model
+        qkv = a.d_model * (a.n_heads + 2 * a.n_kv_heads) * a.head_dim
+        attn = qkv + a.n_heads * a.head_dim * a.d_model
         mlp = (3 if self.family == "llama" else 2) * a.d_model * self.ffn_dim
         return a.n_layers * (attn + mlp)
 

@@ -17,8 +17,8 @@ from ctxlab.core.tokenizers.hf_backend import HFTokenizer
 # llama.cpp's pre-tokenizer names -> the split regex its own vocab loader applies.
 _GPT2_REGEX = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
 _LLAMA3_REGEX = (
-    r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*"""
-    r"""|\s*[\r\n]+|\s+(?!\S)|\s+"""
+    r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}"""
+    r"""| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
 )
 _DIGITS_THEN_GPT2 = ("smollm", "starcoder", "refact", "falcon")  # digits split one by one first
 _LLAMA3_FAMILY = ("llama-bpe", "llama3", "dbrx", "smaug-bpe")

@@ -1,0 +1,131 @@
+"""How fast is ctxlab's numpy runtime on this machine, relative to this machine's own matmul peak?
+
+Run: ``python benchmarks/model_bench.py [--strategies full,sliding] [--json out.json]``
+
+1. numpy float32 matmul GFLOP/s (the best of a few large products): the peak.
+2. Prefill of 256 / 1024 / 2048 tokens of SmolLM2-135M: tokens/s and model GFLOP/s
+   (weights 2·P·T plus causal attention 2·2·T²/2·d_head·heads per layer), as % of the peak.
+3. A needle grid of 5 depths x 4 lengths (256 .. 2048 tokens), timed end to end.
+Targets: prefill at 1024 tokens >= 50 % of peak; the grid < 90 s on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+
+PREFILL_LENGTHS = (256, 1024, 2048)
+GRID_DEPTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
+GRID_LENGTHS = (256, 512, 1024, 2048)
+
+
+def best_of(func, repeats: int) -> float:
+    """Fastest of ``repeats`` timed calls (other processes share the CPU: min is cleanest)."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def matmul_peak() -> float:
+    """GFLOP/s of float32 GEMMs shaped like the model's (and one large square one)."""
+    rng = np.random.default_rng(0)
+    best = 0.0
+    for m, k, n in ((1024, 576, 3072), (1024, 1536, 576), (2048, 2048, 2048)):
+        a = rng.standard_normal((m, k), dtype=np.float32)
+        b = rng.standard_normal((k, n), dtype=np.float32)
+        seconds = best_of(lambda a=a, b=b: a @ b, 5)
+        best = max(best, 2 * m * k * n / seconds / 1e9)
+    return best
+
+
+def prefill_flops(config, tokens: int) -> float:
+    a = config.arch
+    attention = a.n_layers * 2 * 2 * (tokens * (tokens + 1) / 2) * a.head_dim * a.n_heads
+    return 2 * config.params_per_token * tokens + attention
+
+
+def bench_prefill(model, peak: float) -> list[dict]:
+    runtime = model.runtime
+    ids = np.random.default_rng(1).integers(100, model.config.arch.vocab_size, max(PREFILL_LENGTHS))
+    rows = []
+    for tokens in PREFILL_LENGTHS:
+        def run(tokens=tokens):
+            runtime.forward(ids[:tokens], runtime.new_cache(tokens), outputs_at=None)
+
+        seconds = best_of(run, 3)
+        gflops = prefill_flops(model.config, tokens) / seconds / 1e9
+        rows.append({"tokens": tokens, "seconds": round(seconds, 3),
+                     "tokens_per_s": round(tokens / seconds, 1), "gflops": round(gflops, 1),
+                     "percent_of_peak": round(100 * gflops / peak, 1)})
+    return rows
+
+
+def bench_grid(model, strategies: list[str], window: int) -> dict:
+    from ctxlab.core.probes.context import Strategy
+    from ctxlab.core.probes.needles import load_haystack, load_needles
+    from ctxlab.core.probes.recall import GridSpec, run_needle_grid
+
+    spec = GridSpec(depths=GRID_DEPTHS, lengths=GRID_LENGTHS, strategies=tuple(
+        Strategy(s, None if s == "full" else window) for s in strategies))
+    start = time.perf_counter()
+    per_strategy: dict[str, float] = {}
+    clock = [start]
+
+    def lap(event) -> None:  # time spent on each strategy's cells (they run in order)
+        now = time.perf_counter()
+        label = event.trial.strategy
+        per_strategy[label] = per_strategy.get(label, 0.0) + now - clock[0]
+        clock[0] = now
+
+    result = run_needle_grid(model, spec, load_needles()[:1], load_haystack(), progress=lap)
+    seconds = time.perf_counter() - start
+    return {"cells": len(result.trials), "strategies": [s.label for s in spec.strategies],
+            "seconds": round(seconds, 1),
+            "seconds_per_strategy": {k: round(v, 1) for k, v in per_strategy.items()},
+            "recall": {s.label: round(result.rate(s.label), 3) for s in spec.strategies}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--strategies", default="full",
+                        help="grid strategies, comma-separated (full,truncate,sliding,sinks)")
+    parser.add_argument("--window", type=int, default=512)
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+
+    from ctxlab.core.model.loader import load_model
+
+    started = time.perf_counter()
+    model = load_model()
+    load_seconds = time.perf_counter() - started
+    peak = matmul_peak()
+    prefill = bench_prefill(model, peak)
+    # other processes share the CPU: take the better of a peak measured before and after
+    after = matmul_peak()
+    if after > peak:
+        for row in prefill:
+            row["percent_of_peak"] = round(100 * row["gflops"] / after, 1)
+        peak = after
+    print(f"model load: {load_seconds:.1f} s; numpy float32 matmul peak: {peak:.1f} GFLOP/s")
+    for row in prefill:
+        print(f"prefill {row['tokens']:>5} tokens: {row['seconds']:6.2f} s  "
+              f"{row['tokens_per_s']:7.1f} tok/s  {row['gflops']:6.1f} GFLOP/s  "
+              f"{row['percent_of_peak']:5.1f} % of peak")
+    grid = bench_grid(model, args.strategies.split(","), args.window)
+    print(f"needle grid {len(GRID_DEPTHS)} depths x {len(GRID_LENGTHS)} lengths x "
+          f"{len(grid['strategies'])} strategies ({grid['cells']} cells): {grid['seconds']:.1f} s "
+          f"{grid['seconds_per_strategy']}; recall {grid['recall']}")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as out:
+            json.dump({"matmul_peak_gflops": round(peak, 1), "load_seconds": round(load_seconds, 1),
+                       "prefill": prefill, "grid": grid}, out, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""``ctxlab lesson``: a teaching lesson in the TUI, or headless with ``--print``.
+
+Headless runs print each step's narration and what it observed, check the
+step's stated claims, and with ``--verify`` compare every observation with
+the recording shipped beside the lesson (``--record`` rewrites it).
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+
+import click
+
+from ctxlab.commands.errors import EXIT_OVER_BUDGET, CtxlabError, friendly_errors
+
+EXIT_MISMATCH = EXIT_OVER_BUDGET  # 1: the lesson no longer shows what it claims
+NARRATION_WIDTH = 88
+EMPHASIS = re.compile(r"\*{1,2}(?P<text>[^*]+)\*{1,2}")  # **bold**, *italic* -> plain text
+
+
+@click.command()
+@click.argument("name", required=False)
+@click.option("--print", "headless", is_flag=True, help="Run headless and print every step.")
+@click.option("--verify", is_flag=True, help="With --print: compare with the lesson's recording.")
+@click.option("--record", is_flag=True, help="With --print: rewrite the lesson's recording.")
+@click.option("--list", "list_only", is_flag=True, help="List the lessons and exit.")
+@click.option("-q", "--quiet", is_flag=True, help="With --print: observations only, no narration.")
+@friendly_errors
+def command(name: str | None, headless: bool, verify: bool, record: bool, list_only: bool,
+            quiet: bool) -> None:
+    """Run lesson NAME (a name, a number, or a .toml path) in the TUI, or headless with --print."""
+    from ctxlab.core.lessons.loader import LessonError, list_lessons, load_lesson
+
+    try:
+        if list_only:
+            for lesson in list_lessons():
+                click.echo(f"{lesson.number}  {lesson.name:<20} {lesson.title}")
+            return
+        if (verify or record) and not headless:
+            raise CtxlabError("--verify and --record work with --print")
+        if verify and record:
+            raise CtxlabError("give --verify or --record, not both")
+        if headless and not name:
+            names = ", ".join(lesson.name for lesson in list_lessons())
+            raise CtxlabError(f"--print needs a lesson name (one of: {names})")
+        lesson = load_lesson(name) if name else None
+        if not headless:
+            _open_tui(lesson)
+            return
+        ok = _print_lesson(lesson, verify=verify, record=record, quiet=quiet)
+    except LessonError as exc:
+        raise CtxlabError(str(exc)) from None
+    if not ok:
+        raise SystemExit(EXIT_MISMATCH)
+
+
+def _print_lesson(lesson, *, verify: bool, record: bool, quiet: bool) -> bool:
+    """Print each step as it completes; False if a claim or the recording does not hold."""
+    from ctxlab.core.lessons.runner import (
+        differences,
+        read_recording,
+        run_lesson,
+        write_recording,
+    )
+
+    recorded = read_recording(lesson) if verify else None
+    click.echo(f"Lesson {lesson.number}: {lesson.title}")
+    if lesson.summary and not quiet:
+        click.echo(_wrap(lesson.summary))
+    results, problems = [], 0
+    for result in run_lesson(lesson):
+        results.append(result)
+        click.echo(f"\n[{result.index + 1}/{len(lesson.steps)}] {result.step.title}")
+        if result.step.narration and not quiet:
+            click.echo(_wrap(result.step.narration) + "\n")
+        click.echo("\n".join(result.lines))
+        issues = [f"claim does not hold: {b}" for b in result.broken]
+        if recorded is not None:
+            issues += [f"differs from the recording: {d}" for d in differences(recorded, result)]
+        for issue in issues:
+            click.echo(f"  ! {issue}", err=True)
+        problems += len(issues)
+    if record:
+        if problems:
+            click.echo(f"\nnot recorded: {problems} claim(s) do not hold", err=True)
+            return False
+        click.echo(f"\nrecorded {write_recording(lesson, results)}", err=True)
+    elif verify and not problems:
+        click.echo(f"\nverified: all {len(results)} steps match {lesson.record_path.name}",
+                   err=True)
+    return problems == 0
+
+
+def _wrap(markdown: str) -> str:
+    """Narration paragraphs re-flowed for a terminal (the TUI renders them as Markdown)."""
+    plain = EMPHASIS.sub(r"\g<text>", markdown)
+    paragraphs = [" ".join(p.split()) for p in plain.split("\n\n")]
+    return "\n\n".join(textwrap.fill(p, NARRATION_WIDTH, initial_indent="  ",
+                                     subsequent_indent="  ") for p in paragraphs if p)
+
+
+def _open_tui(lesson) -> None:
+    from ctxlab.config import ConfigError, load_settings
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        raise CtxlabError(str(exc)) from None
+    from ctxlab.tui.lesson_panel import run_lesson_app
+
+    run_lesson_app(settings, lesson)

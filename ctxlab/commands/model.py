@@ -1,0 +1,86 @@
+"""``ctxlab model pull|info``, and the model loading every model-backed command shares."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from ctxlab.commands.errors import CtxlabError, friendly_errors
+
+MODEL_HELP = "A .gguf file or HF checkpoint directory [default: SmolLM2-135M-Instruct]."
+
+
+def model_errors(func: Callable) -> Callable:
+    """Model and probe errors (bad file, window too small) become one line, exit 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from ctxlab.core.model.weights import ModelError
+
+        try:
+            return func(*args, **kwargs)
+        except (ModelError, ValueError) as exc:
+            raise CtxlabError(str(exc)) from None
+
+    return friendly_errors(wrapper)
+
+
+def load_for_cli(source: str | None):
+    """Load the model, fetching the default one first (with a message and progress bar)."""
+    from ctxlab.core.model import loader
+
+    if source is None and not loader.is_default_present():
+        from ctxlab.commands.assets import pull_one
+
+        click.echo("The default model SmolLM2-135M-Instruct (98 MB, Apache-2.0) is not "
+                   "downloaded yet; fetching it once.", err=True)
+        pull_one(loader.DEFAULT_ASSET)
+    click.echo("loading model...", err=True)
+    return loader.load_model(source, fetch=False)
+
+
+@click.group()
+def command() -> None:
+    """The small local model ctxlab runs with numpy (no torch needed)."""
+
+
+@command.command("pull")
+@friendly_errors
+def pull() -> None:
+    """Fetch SmolLM2-135M-Instruct (GGUF, 98 MB) into ctxlab's cache, hash-checked."""
+    from ctxlab.commands.assets import pull_one
+    from ctxlab.core.model.loader import DEFAULT_ASSET
+
+    pull_one(DEFAULT_ASSET)
+
+
+@command.command("info")
+@click.argument("model", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+@model_errors
+def info(model: str | None, as_json: bool) -> None:
+    """Architecture, size and tokenizer of MODEL (.gguf, checkpoint dir, or the default)."""
+    loaded = load_for_cli(model)
+    cfg = loaded.config
+    a = cfg.arch
+    facts = {
+        "name": loaded.name, "family": cfg.family, "source": cfg.source, "licence": cfg.licence,
+        "layers": a.n_layers, "d_model": a.d_model, "heads": a.n_heads, "kv_heads": a.n_kv_heads,
+        "head_dim": a.head_dim, "ffn_dim": cfg.ffn_dim, "context_length": a.context_length,
+        "vocab_size": a.vocab_size, "rope_theta": cfg.rope_theta if cfg.uses_rope else None,
+        "tied_embeddings": cfg.tied_embeddings,
+        "parameters": cfg.params_per_token + a.vocab_size * a.d_model * (
+            1 if cfg.tied_embeddings else 2),
+        "kv_cache_bytes_per_token_fp32": a.kv_cache_bytes(1, 4),
+        "tokenizer": loaded.tokenizer.info.name, "chat_template": loaded.is_chatml,
+    }
+    if as_json:
+        click.echo(json.dumps(facts, indent=2))
+        return
+    for key, value in facts.items():
+        shown = f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else value
+        click.echo(f"{key.replace('_', ' '):<32} {shown}")

@@ -1,0 +1,270 @@
+"""A numpy transformer forward pass with a KV cache and windowed attention masks.
+
+One code path runs Llama-family models (RMSNorm, RoPE, grouped-query
+attention, SwiGLU) and GPT-2 (LayerNorm, learned positions, GELU). Everything
+is float32; q|k|v and gate|up are single matmuls; all heads of a block of
+queries are one batched matmul; logits are computed only where asked, because
+the vocabulary projection costs as much as many layers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from ctxlab.core.model.masks import AttentionMask
+from ctxlab.core.model.weights import LayerWeights, ModelWeights
+
+CAUSAL = AttentionMask()
+QUERY_BLOCK = 256  # queries per attention block: bounds the score matrix, skips masked keys
+# exp() below about -87 gives float32 subnormals, which make the CPU 10-100x slower in the
+# following matmul. Weights this small are invisible next to the row's maximum weight of 1.
+EXP_FLOOR = np.float32(-80.0)
+
+
+class Cancelled(Exception):
+    """A forward pass stopped between layers because its ``should_cancel`` said so."""
+
+
+class KVCache:
+    """Keys (already rotated) and values of every layer for slots ``[0, length)``.
+
+    A slot's position is its index, so a cache can be forked at any length and
+    extended differently: the needle grid shares a haystack prefix this way.
+    """
+
+    def __init__(self, weights: ModelWeights, capacity: int = 256) -> None:
+        a = weights.config.arch
+        self._layout = (a.n_layers, a.n_kv_heads, a.head_dim)
+        self.keys = self._alloc(capacity)
+        self.values = self._alloc(capacity)
+        self.length = 0
+
+    def _alloc(self, capacity: int) -> np.ndarray:
+        n_layers, n_kv, head_dim = self._layout
+        return np.empty((n_layers, n_kv, capacity, head_dim), dtype=np.float32)
+
+    @property
+    def capacity(self) -> int:
+        return int(self.keys.shape[2])
+
+    def reserve(self, extra: int) -> None:
+        """Make room for ``extra`` more slots (grows by doubling, copying the used part)."""
+        need = self.length + extra
+        if need <= self.capacity:
+            return
+        capacity = max(need, 2 * self.capacity)
+        keys, values = self._alloc(capacity), self._alloc(capacity)
+        keys[:, :, : self.length] = self.keys[:, :, : self.length]
+        values[:, :, : self.length] = self.values[:, :, : self.length]
+        self.keys, self.values = keys, values
+
+    def fork(self, length: int | None = None, extra: int = 0) -> KVCache:
+        """An independent copy of the first ``length`` slots, with room for ``extra`` more."""
+        length = self.length if length is None else length
+        if length > self.length:
+            raise ValueError(f"cannot fork {length} slots from a cache holding {self.length}")
+        copy = object.__new__(KVCache)
+        copy._layout = self._layout
+        copy.keys = self._alloc(length + extra)
+        copy.values = self._alloc(length + extra)
+        copy.keys[:, :, :length] = self.keys[:, :, :length]
+        copy.values[:, :, :length] = self.values[:, :, :length]
+        copy.length = length
+        return copy
+
+    def truncate(self, length: int) -> None:
+        """Forget slots from ``length`` on (to roll back rejected draft tokens)."""
+        self.length = min(self.length, length)
+
+
+class Transformer:
+    """Forward passes over ``ModelWeights``; holds no per-text state (that is the ``KVCache``)."""
+
+    def __init__(self, weights: ModelWeights) -> None:
+        self.weights = weights
+        self.config = weights.config
+        self._rope_cos = np.empty((0, 0), dtype=np.float32)
+        self._rope_sin = np.empty((0, 0), dtype=np.float32)
+
+    def new_cache(self, capacity: int = 256) -> KVCache:
+        return KVCache(self.weights, capacity)
+
+    def forward(self, ids: Sequence[int] | np.ndarray, cache: KVCache, *,
+                mask: AttentionMask = CAUSAL, outputs_at: Sequence[int] | slice | None = (-1,),
+                should_cancel: Callable[[], bool] | None = None) -> np.ndarray:
+        """Append ``ids`` to ``cache``; return final hidden states of the rows ``outputs_at``.
+
+        Rows index the new tokens (``-1`` is the last). Turn them into logits
+        with ``logits`` or scores with ``target_logprobs``; ``None`` returns nothing
+        (a prefix pass that only fills the cache).
+        """
+        ids = np.asarray(ids, dtype=np.int64)
+        n_new = int(ids.shape[0])
+        start = cache.length
+        cache.reserve(n_new)
+        x = self.weights.embed[ids]
+        if self.weights.positions is not None:
+            x = x + self.weights.positions[start : start + n_new]
+        rope = self._rope(start, start + n_new) if self.config.uses_rope else None
+        blocks = _attention_blocks(mask, start, start + n_new)
+        for index, layer in enumerate(self.weights.layers):
+            if should_cancel is not None and should_cancel():
+                raise Cancelled
+            x = self._layer(index, layer, x, cache, start, rope, blocks)
+        cache.length = start + n_new
+        if outputs_at is None:
+            return np.empty((0, self.config.arch.d_model), dtype=np.float32)
+        rows = x[outputs_at]
+        weights = self.weights
+        return self._norm(np.atleast_2d(rows), weights.final_norm, weights.final_norm_bias)
+
+    def logits(self, hidden: np.ndarray) -> np.ndarray:
+        """Vocabulary logits ``(rows, vocab)`` for final hidden states."""
+        return hidden @ self.weights.head
+
+    def target_logprobs(self, hidden: np.ndarray, targets: Sequence[int] | np.ndarray,
+                        chunk: int = 256) -> tuple[np.ndarray, np.ndarray]:
+        """Log-probability of ``targets[i]`` after row ``i``, and whether it was the argmax.
+
+        Chunked so 2,048 rows never hold a 400 MB logits matrix at once.
+        """
+        targets = np.asarray(targets, dtype=np.int64)
+        logprobs = np.empty(len(targets), dtype=np.float32)
+        is_top = np.empty(len(targets), dtype=bool)
+        for lo in range(0, len(targets), chunk):
+            hi = min(len(targets), lo + chunk)
+            logits = self.logits(hidden[lo:hi])
+            top = logits.max(axis=1, keepdims=True)
+            shifted = np.maximum(logits - top, EXP_FLOOR)
+            log_norm = np.log(np.exp(shifted, out=shifted).sum(axis=1)) + top[:, 0]
+            picked = logits[np.arange(hi - lo), targets[lo:hi]]
+            logprobs[lo:hi] = picked - log_norm
+            is_top[lo:hi] = picked >= top[:, 0]
+        return logprobs, is_top
+
+    def _layer(self, index: int, layer: LayerWeights, x: np.ndarray, cache: KVCache, start: int,
+               rope: tuple[np.ndarray, np.ndarray] | None, blocks: list) -> np.ndarray:
+        a = self.config.arch
+        n_q, n_kv, hd = a.n_heads * a.head_dim, a.n_kv_heads * a.head_dim, a.head_dim
+        h = self._norm(x, layer.attn_norm, layer.attn_norm_bias)
+        qkv = h @ layer.qkv
+        if layer.qkv_bias is not None:
+            qkv += layer.qkv_bias
+        n_new = x.shape[0]
+        q = qkv[:, :n_q].reshape(n_new, a.n_heads, hd)
+        k = qkv[:, n_q : n_q + n_kv].reshape(n_new, a.n_kv_heads, hd)
+        v = qkv[:, n_q + n_kv :].reshape(n_new, a.n_kv_heads, hd)
+        if rope is not None:
+            q, k = _rotate(q, *rope), _rotate(k, *rope)
+        end = start + n_new
+        cache.keys[index, :, start:end] = k.transpose(1, 0, 2)
+        cache.values[index, :, start:end] = v.transpose(1, 0, 2)
+        attn = self._attend(q * np.float32(hd**-0.5), cache.keys[index], cache.values[index],
+                            blocks)
+        out = attn @ layer.out
+        if layer.out_bias is not None:
+            out += layer.out_bias
+        x = x + out
+        h = self._norm(x, layer.mlp_norm, layer.mlp_norm_bias)
+        return x + self._mlp(layer, h)
+
+    def _attend(self, q: np.ndarray, keys: np.ndarray, values: np.ndarray, blocks: list
+                ) -> np.ndarray:
+        """Grouped-query attention: each KV head serves ``group`` query heads in one matmul."""
+        a = self.config.arch
+        n_new, group, hd = q.shape[0], a.n_heads // a.n_kv_heads, a.head_dim
+        # (kv_head, token, group, dim): a block of tokens is a contiguous run of rows.
+        q = np.ascontiguousarray(q.reshape(n_new, a.n_kv_heads, group, hd).transpose(1, 0, 2, 3))
+        out = np.empty((n_new, a.n_heads * hd), dtype=np.float32)
+        for b0, b1, key_slots, bias, (c0, c1) in blocks:
+            rows = b1 - b0
+            qb = q[:, b0:b1].reshape(a.n_kv_heads, rows * group, hd)
+            kb, vb = keys[:, key_slots], values[:, key_slots]
+            scores = qb @ kb.transpose(0, 2, 1)
+            if bias is not None:
+                scores.reshape(a.n_kv_heads, rows, group, -1)[..., c0:c1] += bias[None, :, None, :]
+            scores -= scores.max(axis=-1, keepdims=True)
+            np.maximum(scores, EXP_FLOOR, out=scores)
+            np.exp(scores, out=scores)
+            total = scores.sum(axis=-1, keepdims=True)
+            mixed = scores @ vb
+            mixed /= total
+            out[b0:b1] = mixed.reshape(a.n_kv_heads, rows, group, hd).transpose(1, 0, 2, 3).reshape(
+                rows, -1)
+        return out
+
+    def _mlp(self, layer: LayerWeights, h: np.ndarray) -> np.ndarray:
+        up = h @ layer.up
+        if layer.up_bias is not None:
+            up += layer.up_bias
+        if self.config.family == "llama":
+            ffn = self.config.ffn_dim
+            gate, lin = up[:, :ffn], up[:, ffn:]
+            act = np.exp(-gate)
+            act += 1.0
+            np.divide(gate, act, out=act)  # SiLU(gate) = gate * sigmoid(gate)
+            act *= lin
+        else:  # GPT-2's tanh GELU
+            act = np.tanh(np.float32(0.7978845608028654) * (up + np.float32(0.044715) * up**3))
+            act += 1.0
+            act *= up
+            act *= np.float32(0.5)
+        out = act @ layer.down
+        if layer.down_bias is not None:
+            out += layer.down_bias
+        return out
+
+    def _norm(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+        eps = np.float32(self.config.norm_eps)
+        if self.config.family == "llama":
+            scale = 1.0 / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + eps)
+            return (x * scale) * weight
+        centred = x - x.mean(axis=-1, keepdims=True)
+        scale = 1.0 / np.sqrt(np.mean(centred * centred, axis=-1, keepdims=True) + eps)
+        return (centred * scale) * weight + bias
+
+    def _rope(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        """cos/sin tables for positions ``[lo, hi)``, grown (in float64, then cast) as needed."""
+        if hi > self._rope_cos.shape[0]:
+            size = max(hi, self.config.arch.context_length, 2 * self._rope_cos.shape[0])
+            hd = self.config.arch.head_dim
+            exponents = np.arange(0, hd, 2, dtype=np.float64) / hd
+            inv_freq = 1.0 / (self.config.rope_theta**exponents)
+            angles = np.arange(size, dtype=np.float64)[:, None] * inv_freq[None, :]
+            self._rope_cos = np.cos(angles).astype(np.float32)
+            self._rope_sin = np.sin(angles).astype(np.float32)
+        return self._rope_cos[lo:hi, None, :], self._rope_sin[lo:hi, None, :]
+
+
+def _rotate(x: np.ndarray, cos: np.ndarray, sin: np.ndarray) -> np.ndarray:
+    """RoPE with the half-split pairing (dim i with dim i + d/2), as in HF's ``rotate_half``."""
+    half = x.shape[-1] // 2
+    x1, x2 = x[..., :half], x[..., half:]
+    return np.concatenate([x1 * cos - x2 * sin, x2 * cos + x1 * sin], axis=-1)
+
+
+def _attention_blocks(mask: AttentionMask, start: int, end: int) -> list:
+    """Per query block: rows, the key slots it may need, an additive -inf bias (or None)
+    and the key columns ``(c0, c1)`` it covers (under causal masks, just the diagonal).
+
+    Computed once per forward pass and shared by every layer.
+    """
+    blocks = []
+    for q_lo in range(start, end, QUERY_BLOCK):
+        q_hi = min(end, q_lo + QUERY_BLOCK)
+        sinks_end, lo, hi = mask.key_span(q_lo, q_hi)
+        if sinks_end:
+            key_slots: slice | np.ndarray = np.r_[0:sinks_end, lo:hi]
+        else:
+            key_slots = slice(lo, hi)
+        slots = key_slots if isinstance(key_slots, np.ndarray) else np.arange(lo, hi)
+        allowed = mask.allowed(np.arange(q_lo, q_hi), slots)
+        masked_cols = np.flatnonzero(~allowed.all(axis=0))
+        bias, cols = None, (0, 0)
+        if masked_cols.size:
+            cols = (int(masked_cols[0]), int(masked_cols[-1]) + 1)
+            bias = np.where(allowed[:, cols[0] : cols[1]], 0.0, -np.inf).astype(np.float32)
+        blocks.append((q_lo - start, q_hi - start, key_slots, bias, cols))
+    return blocks

@@ -1,0 +1,224 @@
+"""Ask the local model about a context under a window strategy, and say what it saw.
+
+A ``Strategy`` is how much of a long prompt the model gets: all of it, a
+truncated copy (the truncation core picks the kept tokens), a sliding
+attention window, or attention sinks + a recent window. Truncation changes the
+tokens fed; the other two change only the attention mask.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ctxlab.core.model.generate import Generation, greedy
+from ctxlab.core.model.loader import LocalModel
+from ctxlab.core.model.masks import AttentionMask
+from ctxlab.core.model.runtime import KVCache
+from ctxlab.core.spans import TokenSpans
+
+STRATEGY_KINDS = ("full", "truncate", "sliding", "sinks")
+DEFAULT_SINKS = 4
+SYSTEM_PROMPT = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
+ANSWER_HINT = "Answer with just the word or number."
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """``full``; ``truncate`` to ``window`` tokens; ``sliding`` window; ``sinks`` + window."""
+
+    kind: str = "full"
+    window: int | None = None
+    sinks: int = DEFAULT_SINKS
+    truncation: str = "tail"  # the truncation-core strategy ``truncate`` uses
+
+    def __post_init__(self) -> None:
+        if self.kind not in STRATEGY_KINDS:
+            kinds = ", ".join(STRATEGY_KINDS)
+            raise ValueError(f"unknown strategy {self.kind!r}: use one of {kinds}")
+        if self.kind != "full" and (self.window is None or self.window < 1):
+            raise ValueError(f"strategy {self.kind!r} needs a window of at least 1 token")
+
+    @property
+    def label(self) -> str:
+        if self.kind == "full":
+            return "full"
+        if self.kind == "sinks":
+            return f"sinks {self.sinks}+{self.window}"
+        return f"{self.kind} {self.window}"
+
+    def mask(self) -> AttentionMask:
+        if self.kind == "sliding":
+            return AttentionMask.sliding(self.window or 1)
+        if self.kind == "sinks":
+            return AttentionMask.sinks_recent(self.sinks, self.window or 1)
+        return AttentionMask.causal()
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """Template head + context + question tail, as token ids, with the context's own spans."""
+
+    head_ids: np.ndarray
+    context: TokenSpans
+    tail_ids: np.ndarray
+
+    @property
+    def ids(self) -> np.ndarray:
+        return np.concatenate([self.head_ids, self.context.ids, self.tail_ids])
+
+
+@dataclass(frozen=True)
+class View:
+    """What the model gets under a strategy: ids fed, mask, and the context it attends to."""
+
+    ids: np.ndarray
+    mask: AttentionMask
+    head_tokens: int  # template tokens before the context
+    fed_tokens: list[tuple[int, int]]  # context token ranges fed, in order
+    seen_tokens: list[tuple[int, int]]  # context token ranges the answer attends to directly
+    seen_chars: list[tuple[int, int]]  # the same as char ranges of the context text
+
+    def slot_of(self, context_token: int) -> int:
+        """Where context token ``context_token`` sits in ``ids`` (-1 if truncation dropped it)."""
+        offset = self.head_tokens
+        for start, end in self.fed_tokens:
+            if start <= context_token < end:
+                return offset + context_token - start
+            offset += end - start
+        return -1
+
+    def sees(self, context_token: int) -> bool:
+        """Does the answering position attend to this context token directly?"""
+        return any(s <= context_token < e for s, e in self.seen_tokens)
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    ids: list[int]
+    strategy: Strategy
+    prompt_tokens: int  # tokens fed to the model
+    seen_chars: list[tuple[int, int]]
+    seen_text: str  # the context the answering position attended to ("…" marks gaps)
+    stopped: str
+    expected: str | None = None
+    recalled: bool | None = None
+    expected_logprob: float | None = None
+
+
+def build_prompt(model: LocalModel, context: str, question: str, *, chat: bool = True) -> Prompt:
+    """The chat template around ``context`` and ``question`` (plain Q/A for non-chat models)."""
+    if chat and model.is_chatml:
+        head = f"<|im_start|>system\n{SYSTEM_PROMPT}<|im_end|>\n<|im_start|>user\n"
+        tail = f"\n\n{question} {ANSWER_HINT}<|im_end|>\n<|im_start|>assistant\n"
+    else:
+        head, tail = "", f"\n\nQuestion: {question}\nAnswer:"
+    tok = model.tokenizer
+    return Prompt(tok.encode(head, allow_special=True).ids, tok.encode(context),
+                  tok.encode(tail, allow_special=True).ids)
+
+
+def view(prompt: Prompt, strategy: Strategy) -> View:
+    """Apply ``strategy``: the window counts the whole prompt, template and question included."""
+    n_head, n_ctx = len(prompt.head_ids), len(prompt.context)
+    total = n_head + n_ctx + len(prompt.tail_ids)
+    everything = [(0, n_ctx)] if n_ctx else []
+    if strategy.kind == "full" or total <= (strategy.window or 0):
+        return _view_of(prompt, prompt.ids, AttentionMask.causal(), everything, everything)
+    if strategy.kind == "truncate":
+        from ctxlab.core.truncation import truncate
+
+        budget = strategy.window - n_head - len(prompt.tail_ids)  # type: ignore[operator]
+        if budget < 0:
+            raise ValueError(f"a window of {strategy.window} tokens cannot hold the template and "
+                             f"question ({total - n_ctx} tokens)")
+        kept = truncate(prompt.context, budget, strategy.truncation, sinks=strategy.sinks).kept
+        ctx_ids = [prompt.context.ids[s:e] for s, e in kept]
+        ids = np.concatenate([prompt.head_ids, *ctx_ids, prompt.tail_ids])
+        return _view_of(prompt, ids, AttentionMask.causal(), kept, kept)
+    mask = strategy.mask()
+    seen = []
+    for lo, hi in mask.visible(total - 1):
+        lo, hi = max(lo - n_head, 0), min(hi - n_head, n_ctx)
+        if hi > lo:
+            seen.append((lo, hi))
+    return _view_of(prompt, prompt.ids, mask, everything, seen)
+
+
+def _view_of(prompt: Prompt, ids: np.ndarray, mask: AttentionMask, fed: list[tuple[int, int]],
+             seen: list[tuple[int, int]]) -> View:
+    spans = prompt.context
+    chars = [(int(spans.char_start[s]), int(spans.char_end[e - 1])) for s, e in seen]
+    return View(np.asarray(ids, dtype=np.int64), mask, len(prompt.head_ids), fed, seen, chars)
+
+
+def answer_found(expected: str, text: str) -> bool:
+    """``expected`` appears in ``text`` as a whole word, ignoring case."""
+    pattern = r"(?<![0-9a-z])" + re.escape(expected.strip().lower()) + r"(?![0-9a-z])"
+    return re.search(pattern, text.lower()) is not None
+
+
+def answer(model: LocalModel, cache: KVCache, last_hidden: np.ndarray, view_: View, *,
+           expected: str | None, stem: str = "", max_new_tokens: int) -> tuple[Generation, str,
+                                                                              float | None]:
+    """Greedy answer from a cache holding ``view_.ids``; with ``expected``, stop once it appears.
+
+    Also returns log P(``expected`` | prompt + ``stem``), teacher-forced: with
+    the needle's own words as the stem ("The password is") it reads as a cloze.
+    """
+    tok = model.tokenizer
+    until: Callable[[list[int]], bool] | None = None
+    if expected is not None:
+        def until(ids: list[int]) -> bool:
+            return answer_found(expected, tok.decode(ids))
+
+    prompt_length = cache.length
+    gen = greedy(model.runtime, cache, last_hidden, mask=view_.mask, max_new_tokens=max_new_tokens,
+                 stop_ids=model.stop_ids(), until=until, lookup=view_.ids)
+    logprob = None
+    if expected is not None:
+        cache.truncate(prompt_length)
+        logprob = continuation_logprob(model, cache, last_hidden, view_.mask, stem, expected)
+    return gen, tok.decode(gen.ids).strip(), logprob
+
+
+def continuation_logprob(model: LocalModel, cache: KVCache, last_hidden: np.ndarray,
+                         mask: AttentionMask, stem: str, target: str) -> float:
+    """log P(``target`` | cache contents + ``stem``); the cache grows by the stem and target."""
+    tok = model.tokenizer
+    stem_ids = list(tok.encode(stem).ids)
+    joined = list(tok.encode(stem + target).ids)
+    if joined[: len(stem_ids)] != stem_ids:  # BPE merged across the seam: score them apart
+        joined = stem_ids + list(tok.encode(target).ids)
+    hidden = model.runtime.forward(joined[:-1], cache, mask=mask, outputs_at=slice(None))
+    rows = np.vstack([np.atleast_2d(last_hidden)[-1:], hidden])[len(stem_ids):]
+    logprobs, _ = model.runtime.target_logprobs(rows, joined[len(stem_ids):])
+    return float(logprobs.sum())
+
+
+def ask(model: LocalModel, context: str, question: str, strategy: Strategy = Strategy(), *,
+        expected: str | None = None, max_new_tokens: int = 32, chat: bool = True) -> Answer:
+    """Ask ``question`` about ``context`` with the model limited by ``strategy``.
+
+    Returns the greedy answer and the parts of the context the answering
+    position attended to directly (earlier tokens can still leak in through
+    the layers under a sliding window; truncated tokens cannot).
+    """
+    prompt = build_prompt(model, context, question, chat=chat)
+    seen = view(prompt, strategy)
+    runtime = model.runtime
+    cache = runtime.new_cache(len(seen.ids) + max_new_tokens + len(expected or "") + 8)
+    hidden = runtime.forward(seen.ids, cache, mask=seen.mask)
+    gen, text, logprob = answer(model, cache, hidden, seen, expected=expected,
+                                max_new_tokens=max_new_tokens)
+    seen_text = " … ".join(context[a:b] for a, b in seen.seen_chars)
+    return Answer(
+        text=text, ids=gen.ids, strategy=strategy, prompt_tokens=len(seen.ids),
+        seen_chars=seen.seen_chars, seen_text=seen_text, stopped=gen.stopped, expected=expected,
+        recalled=None if expected is None else answer_found(expected, text),
+        expected_logprob=logprob,
+    )

@@ -1,0 +1,97 @@
+"""Per-token surprisal with full context vs under a window: what the model forgot.
+
+Each strategy costs one forward pass: a mask (sliding window, sinks + recent)
+gives every token exactly the loss it would have with only its allowed
+context, and truncation feeds the kept tokens alone. Arrays come back, not
+pictures: the CLI prints them and the TUI paints them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ctxlab.core.model.loader import LocalModel
+from ctxlab.core.model.masks import AttentionMask
+from ctxlab.core.model.runtime import CAUSAL
+from ctxlab.core.probes.context import Strategy
+from ctxlab.core.spans import TokenSpans
+
+
+@dataclass(frozen=True)
+class SurprisalMap:
+    """Losses in nats per token of ``spans`` (NaN: first token, or not fed under the window)."""
+
+    spans: TokenSpans
+    strategy: Strategy
+    full: np.ndarray
+    windowed: np.ndarray
+
+    @property
+    def delta(self) -> np.ndarray:
+        """Extra loss the window costs each token: high = forgotten."""
+        return self.windowed - self.full
+
+    def forgotten(self, top: int = 20) -> np.ndarray:
+        """Indices of the ``top`` tokens whose loss rose most, worst first."""
+        delta = np.nan_to_num(self.delta, nan=-np.inf)
+        order = np.argsort(-delta, kind="stable")[:top]
+        return order[np.isfinite(delta[order])]
+
+    def perplexity(self, which: str = "full") -> float:
+        """exp(mean loss) over tokens scored both ways (so the two are comparable)."""
+        both = np.isfinite(self.full) & np.isfinite(self.windowed)
+        losses = (self.full if which == "full" else self.windowed)[both]
+        return float(np.exp(losses.mean())) if losses.size else float("nan")
+
+
+def token_losses(model: LocalModel, ids: np.ndarray, mask: AttentionMask = CAUSAL, *,
+                 should_cancel: Callable[[], bool] | None = None) -> np.ndarray:
+    """Loss of each token given the tokens before it under ``mask`` (NaN for the first)."""
+    runtime = model.runtime
+    losses = np.full(len(ids), np.nan, dtype=np.float32)
+    if len(ids) < 2:
+        return losses
+    cache = runtime.new_cache(len(ids))
+    hidden = runtime.forward(ids[:-1], cache, mask=mask, outputs_at=slice(None),
+                             should_cancel=should_cancel)
+    logprobs, _ = runtime.target_logprobs(hidden, ids[1:])
+    losses[1:] = -logprobs
+    return losses
+
+
+def surprisal_map(model: LocalModel, text: str, strategy: Strategy, *,
+                  max_tokens: int | None = None,
+                  should_cancel: Callable[[], bool] | None = None,
+                  progress: Callable[[str], None] | None = None) -> SurprisalMap:
+    """Losses of ``text`` with full context and under ``strategy`` (two forward passes).
+
+    Texts longer than ``max_tokens`` (default: the model's context length)
+    raise ``ValueError``: positions past training length would measure
+    extrapolation, not forgetting.
+    """
+    spans = model.tokenizer.encode(text)
+    limit = max_tokens or model.config.arch.context_length
+    if len(spans) > limit:
+        raise ValueError(f"the text has {len(spans)} tokens; the model's context is {limit} "
+                         "(pass a shorter text)")
+    ids = spans.ids
+    if progress:
+        progress("full context")
+    full = token_losses(model, ids, should_cancel=should_cancel)
+    if progress:
+        progress(strategy.label)
+    if strategy.kind == "full":
+        windowed = full.copy()
+    elif strategy.kind == "truncate":
+        from ctxlab.core.truncation import truncate
+
+        kept = truncate(spans, strategy.window or 0, strategy.truncation, sinks=strategy.sinks).kept
+        index = np.concatenate([np.arange(s, e) for s, e in kept]) if kept else np.zeros(0, int)
+        windowed = np.full(len(ids), np.nan, dtype=np.float32)
+        windowed[index] = token_losses(model, ids[index], should_cancel=should_cancel)
+    else:
+        windowed = token_losses(model, ids, strategy.mask(), should_cancel=should_cancel)
+    return SurprisalMap(spans, strategy, full, windowed)

@@ -1,0 +1,121 @@
+"""Lesson mode: the app steps through a lesson, setting up each step's view and narrating it.
+
+Each step first puts the app in the state it describes (document, tokenizer,
+compare set, window cut, tab) through the app's driving API, then observes
+the step in a thread worker (model steps take seconds) and adds what it saw
+to the narration. Observations are kept, so stepping back is instant.
+"""
+
+from __future__ import annotations
+
+import json
+
+from textual import work
+from textual.binding import Binding
+
+from ctxlab.config import Settings
+from ctxlab.core.lessons.documents import step_text
+from ctxlab.core.lessons.loader import Lesson, LessonError, Step
+from ctxlab.core.lessons.runner import LessonRun, StepResult
+from ctxlab.tui.app import CtxlabApp
+
+LOCAL_MODEL_TOKENIZER = "smollm2"
+
+
+class LessonApp(CtxlabApp):
+    BINDINGS = [
+        *CtxlabApp.BINDINGS,
+        Binding("n", "lesson_step(1)", "Next step", id="ctxlab.lesson.next"),
+        Binding("p", "lesson_step(-1)", "Previous step", id="ctxlab.lesson.previous"),
+    ]
+
+    def __init__(self, settings: Settings | None, lesson: Lesson) -> None:
+        super().__init__(settings)
+        self.lesson = lesson
+        self.lesson_run = LessonRun(lesson)
+        self.step_index = 0
+        self.result: StepResult | None = None  # the observation of the step on screen
+
+    async def on_mount(self) -> None:
+        await super().on_mount()
+        self.call_after_refresh(self.show_step, 0)  # once every tab's widgets are mounted
+
+    async def action_lesson_step(self, delta: int) -> None:
+        await self.show_step(self.step_index + delta)
+
+    async def show_step(self, index: int) -> None:
+        """Set up step ``index`` (clamped to the lesson), narrate it, and observe it."""
+        self.step_index = max(0, min(index, len(self.lesson.steps) - 1))
+        step = self.lesson.steps[self.step_index]
+        self.result = None
+        try:
+            await self._set_up(step)
+        except LessonError as exc:
+            self.notify(str(exc), title="lesson", severity="error")
+        self.narrate(self._markdown(step, None))
+        self._observe(self.step_index)
+
+    async def _set_up(self, step: Step) -> None:
+        text, tokenizer, tab = _document(step), None, "tokens"
+        if step.show == "window":
+            from ctxlab.core.lessons.text_steps import step_window
+
+            window = step_window(step)
+            tokenizer = step.get("tokenizers", [window.tokenizer])[0]
+            self.set_truncation(budget=window.context, strategy=step.get("strategy", "tail"))
+            tab = "truncate"
+        elif step.show in ("tokens", "languages"):
+            await self.set_compare(list(step.get("tokenizers")))
+            tab = "compare"
+        elif step.show == "ask":
+            tokenizer = LOCAL_MODEL_TOKENIZER
+            if step.get("strategy", "full") != "full":  # grey out what the model cannot see
+                self.set_truncation(budget=step.get("window"), strategy=step.get("strategy"))
+                tab = "truncate"
+        elif step.show == "chat":
+            tokenizer = step.get("tokenizers")[0]
+        self.set_document(text, f"lesson {self.lesson.number}: {step.title}")
+        if tokenizer:
+            self.set_tokenizer(tokenizer)
+        self.show_tab(tab)
+
+    @work(thread=True, exclusive=True, group="lesson", exit_on_error=False)
+    def _observe(self, index: int) -> None:
+        try:
+            result = self.lesson_run.step(index)
+        except LessonError as exc:
+            self.call_from_thread(self.notify, str(exc), title="lesson", severity="error")
+            return
+        self.call_from_thread(self._observed, result)
+
+    def _observed(self, result: StepResult) -> None:
+        if result.index == self.step_index:
+            self.result = result
+            self.narrate(self._markdown(result.step, result))
+
+    def _markdown(self, step: Step, result: StepResult | None) -> str:
+        where = f"step {self.step_index + 1} of {len(self.lesson.steps)}"
+        seen = ("*observing… (the model takes a few seconds)*" if result is None
+                else "```\n" + "\n".join(result.lines) + "\n```")
+        broken = "".join(f"\n\n**claim does not hold:** {b}"
+                         for b in (result.broken if result else []))
+        return (f"### {self.lesson.number}. {self.lesson.title}\n\n**{step.title}** ({where})\n\n"
+                f"{step.narration}\n\n{seen}{broken}\n\n*n* next · *p* previous")
+
+
+def _document(step: Step) -> str:
+    """What the document pane shows for a step (the messages, for an inline chat)."""
+    if step.show == "chat" and step.get("messages") is not None:
+        return json.dumps(step.get("messages"), ensure_ascii=False, indent=1)
+    if step.show == "needles":
+        from ctxlab.core.probes.needles import load_haystack
+
+        return load_haystack()
+    return step_text(step)
+
+
+def run_lesson_app(settings: Settings | None, lesson: Lesson | None) -> None:
+    """Open the TUI in lesson mode (the first lesson when none is named)."""
+    from ctxlab.core.lessons.loader import list_lessons
+
+    LessonApp(settings, lesson or list_lessons()[0]).run()

@@ -1,0 +1,94 @@
+"""``ctxlab model``, ``surprisal`` and ``recall`` end to end; the SVG heatmap; lazy imports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from conftest import require_asset
+
+from ctxlab.cli import group
+from ctxlab.core.heatmap_svg import heatmap_svg, recall_colour
+from ctxlab.core.model.loader import DEFAULT_ASSET
+
+
+@pytest.fixture(scope="module")
+def runner():
+    require_asset(DEFAULT_ASSET)
+    return CliRunner()
+
+
+def test_help_imports_neither_the_model_nor_gguf():
+    code = ("import sys; from ctxlab.cli import main\n"
+            "for argv in (['--help'], ['recall', '--help'], ['model', '--help']):\n"
+            "    try: main(argv)\n"
+            "    except SystemExit: pass\n"
+            "heavy = ('gguf', 'ctxlab.core.model.runtime', 'torch')\n"
+            "bad = [m for m in heavy if m in sys.modules]\n"
+            "print('LOADED', bad)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "LOADED []" in out.stdout
+
+
+def test_model_info_json(runner):
+    result = runner.invoke(group, ["model", "info", "--json"])
+    assert result.exit_code == 0, result.output
+    facts = json.loads(result.stdout)
+    assert facts["layers"] == 30 and facts["kv_heads"] == 3 and facts["chat_template"]
+    assert 130e6 < facts["parameters"] < 140e6
+
+
+def test_model_info_on_a_missing_path_is_one_line(runner, tmp_path):
+    result = runner.invoke(group, ["model", "info", str(tmp_path / "nope.gguf")])
+    assert result.exit_code == 2
+    assert "no model at" in result.stderr and "Traceback" not in result.output
+
+
+def test_surprisal_lists_forgotten_tokens_and_writes_json(runner, tmp_path):
+    text = tmp_path / "story.txt"
+    text.write_text("The lighthouse keeper, Oswin Barrow, kept a red notebook. " * 6)
+    out = tmp_path / "s.json"
+    result = runner.invoke(group, ["surprisal", str(text), "--window", "16", "--top", "3",
+                                   "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "perplexity" in result.stdout and result.stdout.count("nats") == 3
+    data = json.loads(out.read_text())
+    assert data["strategy"] == "sliding 16" and data["tokens"][0]["loss_full"] is None
+    assert data["perplexity_window"] > data["perplexity_full"]
+
+
+def test_recall_prints_a_heatmap_and_writes_json_and_svg(runner, tmp_path):
+    out, svg = tmp_path / "r.json", tmp_path / "r.svg"
+    result = runner.invoke(group, [
+        "recall", "--depths", "50", "--lengths", "150", "--strategies", "full,truncate",
+        "--window", "120", "--needles", "1", "--json", str(out), "--plot", str(svg)])
+    assert result.exit_code == 0, result.output
+    assert "truncate 120" in result.stdout and "recalled" in result.stdout
+    data = json.loads(out.read_text())
+    assert len(data["trials"]) == 2 and data["settings"]["lengths"] == [150]
+    ET.fromstring(svg.read_text())  # well-formed
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--strategies", "full,bogus"], "unknown strategy 'bogus'"),
+    (["--plot", "out.txt"], "use a .svg or .png"),
+    (["--lengths", "1,x"], "comma-separated numbers"),
+])
+def test_recall_bad_options_are_one_line(runner, args, message):
+    result = runner.invoke(group, ["recall", *args])
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_heatmap_svg_has_one_cell_per_rate():
+    panels = {"full": np.array([[1.0, 0.5], [0.0, np.nan]]), "sliding 64": np.zeros((2, 2))}
+    root = ET.fromstring(heatmap_svg(panels, ["0%", "100%"], ["256", "512"], title="t & u"))
+    cells = [r for r in root.iter("{http://www.w3.org/2000/svg}rect") if r.find(
+        "{http://www.w3.org/2000/svg}title") is not None]
+    assert len(cells) == 8
+    assert recall_colour(1.0) != recall_colour(0.0) != recall_colour(float("nan"))
