@@ -22,10 +22,12 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from ctxlab.core.errors import UserError
+
 ENV_PREFIX = "CTXLAB_"
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """The config file or an override is malformed; the message names the key and source."""
 
 

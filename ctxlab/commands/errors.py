@@ -29,15 +29,14 @@ class CtxlabError(click.ClickException):
 
 
 def friendly_errors(func: Callable) -> Callable:
-    """Map known domain exceptions to ``CtxlabError`` so users see one line."""
-    from ctxlab.core.assets import AssetError
-    from ctxlab.core.tokenizers.base import TokenizerError
+    """Map ``UserError`` from the core to ``CtxlabError`` so users see one line."""
+    from ctxlab.core.errors import UserError
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (TokenizerError, AssetError) as exc:
+        except UserError as exc:
             raise CtxlabError(str(exc)) from None
         except (BrokenPipeError, KeyboardInterrupt):
             raise SystemExit(130) from None

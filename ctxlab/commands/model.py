@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable
-from typing import Any
 
 import click
 
-from ctxlab.commands.errors import CtxlabError, friendly_errors
+from ctxlab.commands.errors import friendly_errors
 
 MODEL_HELP = "A .gguf file or HF checkpoint directory [default: SmolLM2-135M-Instruct]."
-
-
-def model_errors(func: Callable) -> Callable:
-    """Model and probe errors (bad file, window too small) become one line, exit 2."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from ctxlab.core.model.weights import ModelError
-
-        try:
-            return func(*args, **kwargs)
-        except (ModelError, ValueError) as exc:
-            raise CtxlabError(str(exc)) from None
-
-    return friendly_errors(wrapper)
 
 
 def load_for_cli(source: str | None):
@@ -61,7 +43,7 @@ def pull() -> None:
 @command.command("info")
 @click.argument("model", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
-@model_errors
+@friendly_errors
 def info(model: str | None, as_json: bool) -> None:
     """Architecture, size and tokenizer of MODEL (.gguf, checkpoint dir, or the default)."""
     loaded = load_for_cli(model)

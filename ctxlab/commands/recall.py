@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from ctxlab.commands.errors import CtxlabError
-from ctxlab.commands.model import MODEL_HELP, load_for_cli, model_errors
+from ctxlab.commands.errors import CtxlabError, friendly_errors
+from ctxlab.commands.model import MODEL_HELP, load_for_cli
 
 STRATEGY_NAMES = ("full", "truncate", "sliding", "sinks")
 
@@ -46,7 +46,7 @@ def _numbers(text: str, kind: type, what: str) -> list:
 @click.option("--plot", "plot_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the heatmap to FILE.svg (or .png with matplotlib installed).")
 @click.option("--model", "model_source", help=MODEL_HELP)
-@model_errors
+@friendly_errors
 def command(depths, lengths, strategies, window, sinks, needle_count, distances, needles_file,
             haystack, json_path, plot_path, model_source) -> None:
     """Hide a fact in filler text, ask about it, and check the model's greedy answer."""

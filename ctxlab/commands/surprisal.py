@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
+from ctxlab.commands.errors import friendly_errors
 from ctxlab.commands.inputs import read_input_text
-from ctxlab.commands.model import MODEL_HELP, load_for_cli, model_errors
+from ctxlab.commands.model import MODEL_HELP, load_for_cli
 
 MASKS = ("sliding", "truncate", "sinks")
 
@@ -26,7 +27,7 @@ MASKS = ("sliding", "truncate", "sinks")
 @click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Write per-token losses to this JSON file.")
 @click.option("--model", "model_source", help=MODEL_HELP)
-@model_errors
+@friendly_errors
 def command(file: Path, window: int, kind: str, sinks: int, top: int, json_path: Path | None,
             model_source: str | None) -> None:
     """Per-token loss of FILE with full context vs under a window; lists what was forgotten."""

@@ -11,10 +11,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from ctxlab.core.errors import UserError
+
 FP16_BYTES = 2
 
 
-class ArchitectureError(ValueError):
+class ArchitectureError(UserError, ValueError):
     """A config or GGUF file lacks the fields needed; the message says which."""
 
 

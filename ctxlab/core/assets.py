@@ -19,10 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ctxlab.core.errors import UserError
+
 ProgressFn = Callable[[int, int], None]  # (bytes_done, bytes_total)
 
 
-class AssetError(Exception):
+class AssetError(UserError):
     """An asset could not be fetched or failed its hash check (one-line message)."""
 
 

@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ctxlab.core.errors import UserError
+
 Message = dict[str, str]
 
 # OpenAI cookbook, "How to count tokens with tiktoken" (gpt-3.5-turbo-0613 onwards).
@@ -31,7 +33,7 @@ _HARMONY_SYSTEM = (
 )
 
 
-class ChatError(ValueError):
+class ChatError(UserError, ValueError):
     """A messages file or a chat template cannot be used; one line says why."""
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ctxlab.core.errors import UserError
+
 SHOWS = ("window", "tokens", "languages", "ask", "needles", "chat")
 STEP_KEYS = {
     "title", "narration", "show", "document", "sections", "text", "messages", "tokenizers",
@@ -20,7 +22,7 @@ STEP_KEYS = {
 RECORD_SUFFIX = ".record.json"
 
 
-class LessonError(ValueError):
+class LessonError(UserError, ValueError):
     """A lesson cannot be found or is malformed; one line says which and why."""
 
 

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ctxlab.core.architecture import Architecture
+from ctxlab.core.errors import UserError
 
 
-class ModelError(Exception):
+class ModelError(UserError):
     """A model file cannot be used; the message is one line saying why."""
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ctxlab.core.errors import ProbeError
 from ctxlab.core.model.generate import Generation, greedy
 from ctxlab.core.model.loader import LocalModel
 from ctxlab.core.model.masks import AttentionMask
@@ -38,9 +39,9 @@ class Strategy:
     def __post_init__(self) -> None:
         if self.kind not in STRATEGY_KINDS:
             kinds = ", ".join(STRATEGY_KINDS)
-            raise ValueError(f"unknown strategy {self.kind!r}: use one of {kinds}")
+            raise ProbeError(f"unknown strategy {self.kind!r}: use one of {kinds}")
         if self.kind != "full" and (self.window is None or self.window < 1):
-            raise ValueError(f"strategy {self.kind!r} needs a window of at least 1 token")
+            raise ProbeError(f"strategy {self.kind!r} needs a window of at least 1 token")
 
     @property
     def label(self) -> str:
@@ -134,7 +135,7 @@ def view(prompt: Prompt, strategy: Strategy) -> View:
 
         budget = strategy.window - n_head - len(prompt.tail_ids)  # type: ignore[operator]
         if budget < 0:
-            raise ValueError(f"a window of {strategy.window} tokens cannot hold the template and "
+            raise ProbeError(f"a window of {strategy.window} tokens cannot hold the template and "
                              f"question ({total - n_ctx} tokens)")
         kept = truncate(prompt.context, budget, strategy.truncation, sinks=strategy.sinks).kept
         ctx_ids = [prompt.context.ids[s:e] for s, e in kept]

@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from ctxlab.core.errors import ProbeError
 from ctxlab.core.spans import TokenSpans
 from ctxlab.core.tokenizers.base import Tokenizer
 
@@ -39,7 +40,7 @@ def load_needles(path: str | Path | None = None) -> list[Needle]:
         return [Needle(str(t.get("id", i)), t["fact"], t["question"], str(t["answer"]))
                 for i, t in enumerate(tables)]
     except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
-        raise ValueError(f"{path}: not a needles file ({exc})") from None
+        raise ProbeError(f"{path}: not a needles file ({exc})") from None
 
 
 def load_haystack(path: str | Path | None = None) -> str:
@@ -52,7 +53,7 @@ class Haystack:
 
     def __init__(self, text: str, tokenizer: Tokenizer, min_tokens: int) -> None:
         if not text.strip():
-            raise ValueError("the haystack text is empty")
+            raise ProbeError("the haystack text is empty")
         self.tokenizer = tokenizer
         base = text.strip()
         spans = tokenizer.encode(base)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ctxlab.core.errors import ProbeError
 from ctxlab.core.model.loader import LocalModel
 from ctxlab.core.model.masks import AttentionMask
 from ctxlab.core.model.runtime import CAUSAL
@@ -75,7 +76,7 @@ def surprisal_map(model: LocalModel, text: str, strategy: Strategy, *,
     spans = model.tokenizer.encode(text)
     limit = max_tokens or model.config.arch.context_length
     if len(spans) > limit:
-        raise ValueError(f"the text has {len(spans)} tokens; the model's context is {limit} "
+        raise ProbeError(f"the text has {len(spans)} tokens; the model's context is {limit} "
                          "(pass a shorter text)")
     ids = spans.ids
     if progress:

@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from ctxlab.core.errors import UserError
+
 if TYPE_CHECKING:  # numpy-backed spans are not needed just to count tokens
     from ctxlab.core.spans import TokenSpans
 
 
-class TokenizerError(Exception):
+class TokenizerError(UserError):
     """A tokenizer a user named cannot be used; the message is one line saying why and how."""
 
 
