@@ -15,6 +15,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ctxlab.core.errors import UserError
 
@@ -155,15 +156,17 @@ def find_chat_template(tokenizer) -> ChatTemplate | None:
 def render_jinja(template: ChatTemplate, messages: Sequence[Message]) -> str:
     """Render with transformers' own renderer, exactly as ``apply_chat_template`` does."""
     try:
-        from transformers.utils.chat_template_utils import render_jinja_template
+        from transformers.utils.chat_template_utils import render_jinja_template as render
     except ImportError:
         raise ChatError(
             "rendering a chat_template needs transformers: pip install 'ctxlab[hf]'"
         ) from None
+    options: dict[str, Any] = dict(template.special_tokens)  # bos_token, eos_token, ...
+    renderer: Any = render  # annotated "-> str" upstream, but returns (texts, generation spans)
     try:
-        rendered, _ = render_jinja_template(
+        rendered, _ = renderer(
             conversations=[list(messages)], chat_template=template.template,
-            add_generation_prompt=True, **template.special_tokens,
+            add_generation_prompt=True, **options,
         )
     except Exception as exc:  # jinja raises many types; the template is the user's file
         raise ChatError(f"chat_template from {template.source} failed: {exc}") from None

@@ -13,9 +13,12 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ctxlab.core.lessons.loader import Lesson, LessonError, Step
+
+if TYPE_CHECKING:  # the model stack loads only when a lesson step needs it
+    from ctxlab.core.lessons.model_steps import SharedPrefixes
 
 MODEL_SHOWS = ("ask", "needles")
 FLOAT_TOLERANCE = 0.05  # log-probabilities may move in the last digits across BLAS builds
@@ -42,7 +45,7 @@ class LessonRun:
 
     def __init__(self, lesson: Lesson) -> None:
         self.lesson = lesson
-        self._prefixes = None
+        self._prefixes: SharedPrefixes | None = None
         self._results: dict[int, StepResult] = {}
 
     def step(self, index: int) -> StepResult:

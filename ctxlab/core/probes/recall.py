@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -171,7 +172,7 @@ def _settings(model: LocalModel, kind: str, needles: Sequence[Needle], chat: boo
             "max_new_tokens": max_new_tokens, "needles": [n.id for n in needles], **extra}
 
 
-def _drive(result: RecallResult, jobs: list[Callable[[], Trial]],
+def _drive(result: RecallResult, jobs: Sequence[Callable[[], Trial]],
            should_cancel: ShouldCancel | None) -> Iterator[Progress]:
     started = time.perf_counter()
     try:
@@ -198,7 +199,7 @@ def iter_needle_grid(model: LocalModel, spec: GridSpec, needles: Sequence[Needle
         document = hay.at_depth(needle.fact, depth, length)
         return session.trial(needle, document, strategy, depth=depth, length=length)
 
-    jobs = [(lambda n=n, d=d, L=L, s=s: job(n, d, L, s))
+    jobs = [partial(job, n, d, L, s)
             for s in spec.strategies for L in spec.lengths for n in needles for d in spec.depths]
     yield from _drive(result, jobs, should_cancel)
 
@@ -239,7 +240,7 @@ def run_recall_vs_distance(model: LocalModel, strategy: Strategy, distances: Seq
         return session.trial(needle, document, strategy, distance=distance)
 
     longest_first = sorted(distances, reverse=True)  # shorter tails then share the longer prefix
-    jobs = [(lambda n=n, d=d: job(n, d)) for n in needles for d in longest_first]
+    jobs = [partial(job, n, d) for n in needles for d in longest_first]
     for event in _drive(result, jobs, should_cancel):
         if progress is not None:
             progress(event)
