@@ -1,6 +1,11 @@
-"""Write ``docs/tui.svg`` for the README: the dragon story sample in the token view.
+"""Write the README's screenshots, drawn by the app itself, headless.
 
-Run: ``python benchmarks/screenshot.py [OUT.svg]``. Drawn by the app itself, headless.
+``tui.svg``: the dragon story sample in the token view, whitespace shown.
+``teaching.svg``: lesson mode on ``dragon-colour`` at "Cut from the head": the
+model's answers beside the page it could not see, greyed out. That runs
+SmolLM2 for the lesson's first two steps (a minute or so on two cores).
+
+Run: ``python benchmarks/screenshot.py [DIR]`` (default ``docs``).
 """
 
 from __future__ import annotations
@@ -9,21 +14,64 @@ import asyncio
 import sys
 from pathlib import Path
 
+from textual.worker import WorkerCancelled
+
 from ctxlab.config import Settings
+from ctxlab.core.lessons.loader import load_lesson
 from ctxlab.tui.app import CtxlabApp
 from ctxlab.tui.documents import read_sample
+from ctxlab.tui.lesson_panel import LessonApp
+from ctxlab.tui.widgets.narration import Narration
+from ctxlab.tui.widgets.token_view import TokenView
+from ctxlab.tui.widgets.truncate_panel import TruncatePanel
+
+SETTINGS = Settings(windows=("gpt-4o",))  # the README's windows, whatever the local config says
+TEACHING_SIZE = (186, 44)
+NARRATION_WIDTH = 124  # the answer lines are up to ~120 cells; the default 44 clips them
 
 
-async def main(out: Path) -> None:
+async def settled(app: CtxlabApp) -> None:
+    """Wait for every worker, again when some end cancelled (a step restarts its workers)."""
+    while True:
+        try:
+            await app.settled()
+            return
+        except WorkerCancelled:
+            continue
+
+
+async def token_view(out: Path) -> None:
     text, path = read_sample("dragon_story")
-    app = CtxlabApp(Settings(windows=("gpt-4o",)), text=text, name=path.name, path=path)
+    app = CtxlabApp(SETTINGS, text=text, name=path.name, path=path)
     async with app.run_test(size=(120, 36)) as pilot:
-        await app.settled()
+        await settled(app)
         await pilot.press(*["right"] * 12, "w")
-        await app.settled()
+        await settled(app)
         app.save_screenshot(out.name, str(out.parent))
-    print(f"wrote {out}")
+
+
+async def teaching(out: Path) -> None:
+    lesson = load_lesson("dragon-colour")
+    app = LessonApp(SETTINGS, lesson)
+    async with app.run_test(size=TEACHING_SIZE) as pilot:
+        await settled(app)  # step 1's answers first: the model runs one step at a time
+        await pilot.press("n")
+        await settled(app)
+        app.query_one(Narration).styles.width = NARRATION_WIDTH
+        await pilot.pause()
+        view = app.query_one(TruncatePanel).query_one(TokenView)
+        dragon = app.session.document.text.find(lesson.watch["red"][0])
+        view.scroll_to(y=view.paint.layout.row_of_char(dragon) - 1, animate=False,
+                       immediate=True)  # the greyed-out dragon above, Orla in view below
+        await pilot.pause()
+        app.save_screenshot(out.name, str(out.parent))
+
+
+async def main(docs: Path) -> None:
+    for name, draw in (("tui.svg", token_view), ("teaching.svg", teaching)):
+        await draw(docs / name)
+        print(f"wrote {docs / name}")
 
 
 if __name__ == "__main__":
-    asyncio.run(main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/tui.svg")))
+    asyncio.run(main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs")))

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from ctxlab.core import assets
 from ctxlab.core.tokenizers import get_tokenizer
 from ctxlab.core.tokenizers.tiktoken_files import enable_offline_tiktoken
 
 # Tests compare against stock tiktoken, which must find its files without a network.
 enable_offline_tiktoken()
-
-
-def require_asset(name: str) -> None:
-    """Assets are pulled by the README's test command; fail loudly (not skip) if missing."""
-    if not assets.is_present(name):
-        pytest.fail(f"asset {name} missing: run `ctxlab assets pull --all` first")
 
 
 @pytest.fixture(scope="session")

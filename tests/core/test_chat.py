@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import require_asset
+from asset_guard import require_asset
 
 from ctxlab.core.chat import (
     ChatError,

@@ -57,7 +57,7 @@ def test_split_emoji_tokens_share_the_character_but_not_bytes(load_tokenizer):
 
 
 def test_sentencepiece_byte_fallback_maps_to_the_right_character(load_tokenizer):
-    from tests.conftest import require_asset
+    from asset_guard import require_asset
 
     require_asset("mistral-v1")
     tok = load_tokenizer("mistral-v1")
@@ -80,7 +80,7 @@ def test_hf_byte_level_pieces_are_glyphs_but_spans_are_text(load_tokenizer):
 
 
 def test_normalizing_tokenizer_still_tiles_the_original_text(load_tokenizer):
-    from tests.conftest import require_asset
+    from asset_guard import require_asset
 
     require_asset("claude-legacy")
     tok = load_tokenizer("claude-legacy")  # NFKC normalizer: "ﬁ" becomes "fi"

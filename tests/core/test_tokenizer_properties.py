@@ -5,11 +5,11 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
+from asset_guard import require_asset
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from ctxlab.core.tokenizers import get_tokenizer
-from tests.conftest import require_asset
 
 # Arbitrary Unicode minus surrogates, plus hand-picked hard cases mixed in.
 HARD = ["👩‍💻", "🇯🇵", "e\u0301", "日本語", "مرحبا", "हिन्दी", "\t\n  ", "<|endoftext|>", "ﬁ"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import require_asset
+from asset_guard import require_asset
 
 from ctxlab.core import assets
 from ctxlab.core.architecture import (

@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import require_asset
+from asset_guard import require_asset
 
 from ctxlab.core.lessons.loader import list_lessons, load_lesson
 from ctxlab.core.lessons.runner import differences, needs_model, read_recording, run_lesson

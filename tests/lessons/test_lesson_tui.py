@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-from textual.worker import WorkerCancelled
-
 from ctxlab.core.lessons.loader import load_lesson
 from ctxlab.tui.lesson_panel import LessonApp
 from ctxlab.tui.widgets.narration import Narration
@@ -15,16 +13,9 @@ SIZE = (120, 40)
 
 
 async def settled_step(app: LessonApp) -> None:
-    """Wait for the step's set-up and its observation to reach the screen.
-
-    A step restarts exclusive workers (new text, then a new tokenizer), so
-    some are cancelled on the way; that is expected, not a failure.
-    """
+    """Wait for the step's set-up and its observation to reach the screen."""
     while True:
-        try:
-            await app.settled()
-        except WorkerCancelled:
-            continue
+        await app.settled()
         if app.result is not None and app.result.index == app.step_index:
             return
         await asyncio.sleep(0.01)

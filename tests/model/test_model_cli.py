@@ -9,8 +9,8 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+from asset_guard import require_asset
 from click.testing import CliRunner
-from conftest import require_asset
 
 from ctxlab.cli import group
 from ctxlab.core.heatmap_svg import heatmap_svg, recall_colour

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import require_asset
+from asset_guard import require_asset
 
 from ctxlab.core.model.loader import DEFAULT_ASSET, load_model
 from ctxlab.core.probes.context import Strategy, ask

@@ -1,21 +1,29 @@
 """Compare: several tokenizers on the same text, as numbers and as panes that scroll together.
 
 Every pane wraps the same text at the same width, so row ``r`` shows the same
-characters in each: where the colour changes in one pane and not in its
-neighbour, the tokenizers disagree about a boundary.
+characters in each. Colour changes alone make the eye hunt for differences,
+so tokens that start at a boundary not every tokenizer shares are underlined
+in a bright colour, and a summary line counts the shared boundaries.
 """
 
 from __future__ import annotations
 
+import numpy as np
+from rich.style import Style
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Label
+from textual.strip import Strip
+from textual.widgets import DataTable, Label, Static
 
+from ctxlab.core.boundaries import BoundaryAgreement, agreement
 from ctxlab.core.spans import TokenSpans
 from ctxlab.core.text_layout import CellMetrics
+from ctxlab.tui.token_styles import TokenLook, TokenStyles
 from ctxlab.tui.widgets.token_view import TokenView
 
 MAX_PANES = 4
+DISAGREE = Style(color="#ffd75f", underline=True, bold=True)
+LEGEND = "[u bold #ffd75f]underlined[/]: not shared by all"
 
 
 def compare_row(name: str, spans: TokenSpans, words: int) -> tuple[str, ...]:
@@ -31,11 +39,59 @@ def compare_row(name: str, spans: TokenSpans, words: int) -> tuple[str, ...]:
             f"{tokens / words:.2f}" if words else "–")
 
 
+class _MarkedStyles(TokenStyles):
+    """Token styles plus the disagreement mark, for the tokens of one particular `TokenSpans`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.marks: tuple[TokenSpans, np.ndarray] | None = None
+        self.active: np.ndarray | None = None  # the marks of the spans being drawn, if any
+        self._marked: dict[Style, Style] = {}
+
+    def style(self, look: TokenLook, mode: str) -> Style:
+        base = super().style(look, mode)
+        if look.cursor or self.active is None or not self.active[look.index]:
+            return base
+        if base not in self._marked:
+            self._marked[base] = base + DISAGREE
+        return self._marked[base]
+
+
+class BoundaryView(TokenView):
+    """A compare pane: a token view that marks tokens starting at an unshared boundary."""
+
+    def __init__(self, *, classes: str | None = None) -> None:
+        super().__init__(classes=classes)
+        self._marks = _MarkedStyles()
+        self._painter.styles = self._marks
+
+    def mark(self, spans: TokenSpans, unshared: np.ndarray | None) -> None:
+        """Mark ``unshared`` tokens of ``spans`` (None: no marks); redraws every row."""
+        if _same_marks(self._marks.marks, spans, unshared):
+            return
+        self._marks.marks = None if unshared is None else (spans, unshared)
+        self.restyle()  # a new paint generation: cached rows are dropped
+
+    def render_line(self, y: int) -> Strip:
+        # The view may still draw older spans while new ones wrap: mark only the spans marked.
+        marks = self._marks.marks
+        self._marks.active = marks[1] if marks and marks[0] is self.spans else None
+        return super().render_line(y)
+
+
+def _same_marks(old: tuple[TokenSpans, np.ndarray] | None, spans: TokenSpans,
+                unshared: np.ndarray | None) -> bool:
+    if old is None or unshared is None:
+        return old is None and unshared is None
+    return old[0] is spans and np.array_equal(old[1], unshared)
+
+
 class ComparePanel(Vertical):
-    """A table of counts over side-by-side token views, one per compared tokenizer."""
+    """A table of counts, a line on boundary agreement, and side-by-side token views."""
 
     DEFAULT_CSS = """
     ComparePanel > DataTable { height: auto; max-height: 8; }
+    ComparePanel #compare-agreement { height: auto; padding: 0 1; background: $boost; }
     ComparePanel #compare-panes { height: 1fr; }
     ComparePanel .pane { width: 1fr; border-left: solid $primary-muted; }
     ComparePanel .pane-title { width: 1fr; background: $boost; text-style: bold; }
@@ -44,11 +100,14 @@ class ComparePanel(Vertical):
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 (Textual\'s name)
         super().__init__(id=id)
         self.names: list[str] = []
+        self.agreement: BoundaryAgreement | None = None
+        self._agreed: tuple = ()  # the spans `agreement` was computed from
 
     def compose(self) -> ComposeResult:
         table: DataTable = DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
         table.add_columns("tokenizer", "tokens", "chars/token", "bytes/token", "tokens/word")
         yield table
+        yield Static(id="compare-agreement")
         yield Horizontal(id="compare-panes")
 
     async def set_tokenizers(self, names: list[str]) -> None:
@@ -57,14 +116,14 @@ class ComparePanel(Vertical):
         panes = self.query_one("#compare-panes", Horizontal)
         await panes.remove_children()
         await panes.mount_all(
-            Vertical(Label(name, classes="pane-title"), TokenView(classes="compare-view"),
+            Vertical(Label(name, classes="pane-title"), BoundaryView(classes="compare-view"),
                      classes="pane")
             for name in self.names[:MAX_PANES]
         )
 
-    def views(self) -> dict[str, TokenView]:
+    def views(self) -> dict[str, BoundaryView]:
         return {name: view for name, view in
-                zip(self.names, self.query(".compare-view").results(TokenView), strict=False)}
+                zip(self.names, self.query(".compare-view").results(BoundaryView), strict=False)}
 
     def show(self, text: str, metrics: CellMetrics, spans: dict[str, TokenSpans],
              words: int) -> None:
@@ -76,11 +135,33 @@ class ComparePanel(Vertical):
                 table.add_row(*compare_row(name, spans[name], words), key=name)
             else:
                 table.add_row(name, "…", "", "", "", key=name)
+        ready = {name: spans[name] for name in self.names if name in spans}
+        found = self._agree(ready)
         for (name, view), title in zip(self.views().items(),
                                        self.query(".pane-title").results(Label), strict=False):
             if name in spans:
                 view.show(text, metrics, spans[name])
+                view.mark(spans[name], found.unshared[name] if found else None)
                 title.update(f"{name} · {len(spans[name]):,} tokens")
+        self._show_agreement(found, len(ready))
+
+    def _agree(self, ready: dict[str, TokenSpans]) -> BoundaryAgreement | None:
+        """Boundary agreement of the finished tokenizers (kept while their spans stay the same)."""
+        key = tuple((name, id(s)) for name, s in ready.items())
+        if key != self._agreed:
+            self._agreed = key
+            self.agreement = agreement(ready) if len(ready) > 1 else None
+        return self.agreement
+
+    def _show_agreement(self, found: BoundaryAgreement | None, ready: int) -> None:
+        waiting = len(self.names) - ready
+        if found is None:
+            line = ("add a second tokenizer to see where they disagree" if waiting <= 0
+                    else "boundaries: waiting for the tokenizers…")
+        else:
+            pending = f" · {waiting} still tokenizing" if waiting > 0 else ""
+            line = f"{found.summary()}{pending} · {LEGEND}"
+        self.query_one("#compare-agreement", Static).update(line)
 
     def on_token_view_scrolled(self, message: TokenView.Scrolled) -> None:
         """Keep every pane on the row the user scrolled to (the echoes they post change nothing)."""
