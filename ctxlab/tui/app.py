@@ -1,4 +1,4 @@
-"""The ctxlab app: paste or open a document, see its tokens, compare, fit and truncate.
+"""The ctxlab app: paste or open a document, see its tokens, compare, fit, truncate, probe.
 
 The app owns a `Session` (the document and its derived data) and keeps the
 screens in step with it. All heavy work happens in thread workers that post
@@ -17,7 +17,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane, TextArea
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, WorkerCancelled, WorkerState, get_current_worker
 
 from ctxlab.config import Settings
 from ctxlab.core.tokenizers import specs
@@ -32,26 +32,36 @@ from ctxlab.tui.messages import (
     TokenizerFailed,
     TokensReady,
 )
+from ctxlab.tui.model_actions import ModelActions
 from ctxlab.tui.session import Session
+from ctxlab.tui.token_styles import heat_levels
 from ctxlab.tui.widgets.compare import ComparePanel
+from ctxlab.tui.widgets.heatmap import RecallHeatmap
 from ctxlab.tui.widgets.inspector import Inspector
 from ctxlab.tui.widgets.narration import Narration
+from ctxlab.tui.widgets.recall_panel import RecallPanel
+from ctxlab.tui.widgets.size_panel import SizePanel
 from ctxlab.tui.widgets.token_view import TokenView
 from ctxlab.tui.widgets.truncate_panel import TruncatePanel
 from ctxlab.tui.widgets.windows_panel import WindowsPanel
 
+# What takes the focus when a tab is shown, so its keys work at once (default: its token view).
+TAB_FOCUS = {"windows": WindowsPanel, "recall": RecallHeatmap, "size": Input}
 
-class CtxlabApp(DialogActions, App):
-    CSS_PATH = "app.tcss"
+
+class CtxlabApp(ModelActions, DialogActions, App):
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # subclasses elsewhere find it too
     TITLE = "ctxlab"
     COMMANDS = App.COMMANDS | {CtxlabCommands}
     TABS = (("tokens", "Tokens"), ("compare", "Compare"), ("windows", "Windows"),
-            ("truncate", "Truncate"))
+            ("truncate", "Truncate"), ("recall", "Recall"), ("size", "Size"))
     BINDINGS = [
         Binding("1", "show_tab('tokens')", "Tokens", id="ctxlab.tab.tokens"),
         Binding("2", "show_tab('compare')", "Compare", id="ctxlab.tab.compare"),
         Binding("3", "show_tab('windows')", "Windows", id="ctxlab.tab.windows"),
         Binding("4", "show_tab('truncate')", "Truncate", id="ctxlab.tab.truncate"),
+        Binding("5", "show_tab('recall')", "Recall", id="ctxlab.tab.recall"),
+        Binding("6", "show_tab('size')", "Size", id="ctxlab.tab.size"),
         Binding("e", "toggle_edit", "Edit", id="ctxlab.edit"),
         Binding("escape", "view_tokens", "View tokens", show=False, id="ctxlab.view"),
         Binding("t", "next_tokenizer", "Tokenizer", id="ctxlab.tokenizer.next"),
@@ -59,6 +69,7 @@ class CtxlabApp(DialogActions, App):
         Binding("w", "toggle_whitespace", "Whitespace", id="ctxlab.whitespace"),
         Binding("c", "toggle_colours", "Colours", id="ctxlab.colours"),
         Binding("x", "toggle_special", "Specials", show=False, id="ctxlab.special"),
+        Binding("s", "toggle_surprisal", "Surprisal", id="ctxlab.surprisal"),
         Binding("o", "open", "Open", id="ctxlab.open"),
         Binding("ctrl+s", "save", "Save", show=False, id="ctxlab.save"),
         Binding("ctrl+e", "export('svg')", "Export SVG", show=False, id="ctxlab.export.svg"),
@@ -80,6 +91,8 @@ class CtxlabApp(DialogActions, App):
         self.export_dir = Path.cwd()
         self._editor_version = -1  # document version the editor holds
         self._progress = ""
+        self._tab_on_mount: str | None = None  # a tab asked for before the tabs could show it
+        self._mounted = False
 
     # --- building the screen -------------------------------------------------------------
 
@@ -100,6 +113,10 @@ class CtxlabApp(DialogActions, App):
             with TabPane("Truncate", id="truncate"):
                 yield TruncatePanel(self.settings.budget, self.settings.strategy,
                                     id="truncate-panel")
+            with TabPane("Recall", id="recall"):
+                yield RecallPanel(id="recall-panel")
+            with TabPane("Size", id="size"):
+                yield SizePanel(id="size-panel")
         yield Narration(id="narration")
         yield Static(id="status")
         yield Footer()
@@ -112,7 +129,14 @@ class CtxlabApp(DialogActions, App):
         self._show_mode()
         self.query_one("#token-view", TokenView).focus()
         self.call_after_refresh(self._analyse)
+        self.call_after_refresh(self._tabs_ready)
         self._load_windows()
+
+    def _tabs_ready(self) -> None:
+        """The tabs have mounted (they pick their first tab then): show one asked for earlier."""
+        self._mounted = True
+        if self._tab_on_mount is not None:
+            self.show_tab(self._tab_on_mount)
 
     # --- analysis ------------------------------------------------------------------------
 
@@ -181,8 +205,12 @@ class CtxlabApp(DialogActions, App):
         if spans is None or session.metrics is None:
             return
         view = self.query_one("#token-view", TokenView)
-        view.show(text, session.metrics, spans, session.layout)
-        self.query_one(Inspector).show_token(spans, session.tokenizer, view.cursor)
+        overlay = session.surprisal
+        view.show(text, session.metrics, overlay.spans if overlay else spans, session.layout)
+        if overlay is not None:
+            view.restyle(heat=heat_levels(overlay.delta))
+        self._inspect(view.cursor)
+        self._show_mode()  # the mode bar and status say whether the overlay is on
         if self._active_tab() == "truncate":  # hidden tabs catch up when shown
             self.query_one(TruncatePanel).show(text, session.metrics, spans, session.tokenizer)
 
@@ -242,15 +270,14 @@ class CtxlabApp(DialogActions, App):
         special = " · specials parsed" if session.allow_special else ""
         self.query_one("#status", Static).update(
             f"{doc.name} · {len(doc.text):,} chars · {session.tokenizer}: {tokens}{special}"
-            f" · {mode}{self._progress}")
+            f"{self.overlay_status()} · {mode}{self._progress}{self.model_status()}")
         self.sub_title = f"{doc.name} · {session.tokenizer}"
 
     def _show_mode(self) -> None:
-        column = self.query_one("#token-column")
-        column.set_class(self.editing, "-editing")
+        self.query_one("#token-column").set_class(self.editing, "-editing")
         self.query_one("#mode-bar", Static).update(
             "[b reverse] EDIT [/] typing changes the document; the tokens below follow · "
-            "[b]Esc[/b] back to the token view" if self.editing else
+            "[b]Esc[/b] back to the token view" if self.editing else self.overlay_legend() or
             "[b reverse] VIEW [/] arrows move the token cursor · [b]e[/b] edit · "
             "[b]t[/b] next tokenizer · paste inserts at the cursor · [b]?[/b] help")
         self._refresh_status()
@@ -263,8 +290,7 @@ class CtxlabApp(DialogActions, App):
 
     def on_token_view_cursor_moved(self, message: TokenView.CursorMoved) -> None:
         if message.view.id == "token-view":
-            self.query_one(Inspector).show_token(message.view.spans, self.session.tokenizer,
-                                                 message.index)
+            self._inspect(message.index)
 
     @on(TextArea.Changed, "#editor")
     def _edited(self, event: TextArea.Changed) -> None:
@@ -332,7 +358,10 @@ class CtxlabApp(DialogActions, App):
         self._analyse()
 
     def show_tab(self, tab: str) -> None:
-        self.query_one("#tabs", TabbedContent).active = tab
+        if self._mounted:
+            self.query_one("#tabs", TabbedContent).active = tab
+        else:  # the tabs would reset to the first one as they mount
+            self._tab_on_mount = tab
 
     @on(TabbedContent.TabActivated, "#tabs")
     def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
@@ -345,8 +374,9 @@ class CtxlabApp(DialogActions, App):
             self._show_primary()
         if event.pane.id == "tokens" and self.editing:
             return
-        views = list(event.pane.query(TokenView))
-        (views[0] if views else event.pane.query_one(WindowsPanel)).focus()
+        targets = event.pane.query(TAB_FOCUS.get(event.pane.id or "", TokenView))
+        if targets:
+            targets.first().focus()
 
     def set_truncation(self, budget: int | None = None, strategy: str | None = None,
                        position: int | None = None) -> None:
@@ -371,9 +401,15 @@ class CtxlabApp(DialogActions, App):
         self.query_one(Narration).say(markdown)
 
     async def settled(self) -> None:
-        """Wait until no worker runs and every result they posted is on screen."""
+        """Wait until no worker runs and every result they posted is on screen.
+
+        A worker replaced by a newer exclusive one ends cancelled: that is normal here.
+        """
         while True:
-            await self.workers.wait_for_complete()
+            try:
+                await self.workers.wait_for_complete()
+            except WorkerCancelled:
+                continue
             await wait_for_idle(0)
             if not any(worker.is_running for worker in self.workers):
                 return

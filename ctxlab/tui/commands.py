@@ -1,4 +1,4 @@
-"""Command palette entries for every action: tokenizer, window, strategy, sample, open, export."""
+"""Command palette entries for every action: tokenizer, window, strategy, sample, probes, export."""
 
 from __future__ import annotations
 
@@ -35,6 +35,10 @@ def palette_commands(app: CtxlabApp) -> list[Command]:
          app.action_toggle_special),
         ("Compare: choose tokenizers…", "pick the tokenizers shown side by side",
          app.action_pick_compare),
+        ("Surprisal overlay (toggle)", "colour tokens by the loss the truncation window costs "
+         "them (local model)", app.action_toggle_surprisal),
+        ("Recall: run / cancel the needle grid", "hide a fact, ask the local model for it",
+         app.run_recall),
         ("Help", "keys and what the screens show", app.action_help),
     ]
     for tab, title in app.TABS:

@@ -83,8 +83,10 @@ class DialogActions:
 
     def action_help(self) -> None:
         from ctxlab.tui.screens.help_screen import HelpScreen
+        from ctxlab.tui.widgets.recall_panel import RecallPanel
         from ctxlab.tui.widgets.token_view import TokenView
         from ctxlab.tui.widgets.truncate_panel import TruncatePanel
 
-        bindings = [*self.BINDINGS, *TokenView.BINDINGS, *TruncatePanel.BINDINGS]
+        bindings = [*self.BINDINGS, *TokenView.BINDINGS, *TruncatePanel.BINDINGS,
+                    *RecallPanel.BINDINGS]
         self.push_screen(HelpScreen(bindings, self.settings.keymap))

@@ -38,7 +38,7 @@ class LessonApp(CtxlabApp):
 
     async def on_mount(self) -> None:
         await super().on_mount()
-        self.call_after_refresh(self.show_step, 0)  # once every tab's widgets are mounted
+        await self.show_step(0)
 
     async def action_lesson_step(self, delta: int) -> None:
         await self.show_step(self.step_index + delta)

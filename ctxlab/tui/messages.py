@@ -1,15 +1,20 @@
-"""Messages the analysis worker posts to the UI thread (the only thread that touches widgets).
+"""Messages workers post to the UI thread (the only thread that touches widgets).
 
-Each carries the document version it was computed for, so results for text
+Results for the document carry the version they were computed for, so results for text
 the user has since edited are dropped on arrival.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
 from ctxlab.core.spans import TokenSpans
 from ctxlab.core.text_layout import CellMetrics, TextLayout
+
+if TYPE_CHECKING:  # the model code loads only when a model feature is used
+    from ctxlab.core.probes.surprisal import SurprisalMap
 
 
 class AnalysisMessage(Message):
@@ -59,3 +64,22 @@ class AnalysisProgress(AnalysisMessage):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, AnalysisProgress)
+
+
+class ModelProgress(Message):
+    """What a local-model worker is doing (fetching, loading, scoring); newer replaces older."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__()
+        self.label = label
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, ModelProgress)
+
+
+class SurprisalReady(AnalysisMessage):
+    """Per-token losses of the document (of its start, if longer than the cap: ``total`` chars)."""
+
+    def __init__(self, version: int, surprisal: SurprisalMap, total: int) -> None:
+        super().__init__(version)
+        self.surprisal, self.total = surprisal, total

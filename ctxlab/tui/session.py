@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ctxlab.core.spans import TokenSpans
 from ctxlab.core.text_layout import CellMetrics, TextLayout
 from ctxlab.tui.analysis import AnalysisRequest
+
+if TYPE_CHECKING:
+    from ctxlab.core.probes.surprisal import SurprisalMap
 
 
 @dataclass
@@ -35,6 +39,7 @@ class Session:
     spans: dict[str, TokenSpans] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    surprisal: SurprisalMap | None = None  # the overlay's losses, in the model's own tokens
     _words: tuple[int, int] | None = None  # (version, count)
 
     def replace_text(self, text: str, name: str | None = None, path: Path | None = None) -> None:
@@ -43,6 +48,7 @@ class Session:
         self.document = Document(text, name or doc.name, path if name else doc.path,
                                  doc.version + 1)
         self.metrics = self.layout = None
+        self.surprisal = None
         self.forget_tokens()
 
     def forget_tokens(self) -> None:

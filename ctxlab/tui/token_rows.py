@@ -29,6 +29,7 @@ class TokenPaint:
     colour_mode: str = "alternate"
     show_whitespace: bool = False
     dropped: np.ndarray | None = None  # per token: cut by truncation
+    heat: np.ndarray | None = None  # per token: surprisal overlay level (`heat_levels`)
 
     def with_(self, **changes) -> TokenPaint:
         return replace(self, **changes)
@@ -63,6 +64,8 @@ class RowPainter:
         special = spans.special[first:last].tolist()
         dropped = (paint.dropped[first:last].tolist() if paint.dropped is not None
                    else [False] * (last - first))
+        heat = (paint.heat[first:last].tolist() if paint.heat is not None
+                else [None] * (last - first))
         out: list[Segment] = []
         pos = start
         for k in range(last - first):
@@ -73,7 +76,7 @@ class RowPainter:
                 continue  # already drawn by an earlier token sharing the character, or empty
             index = first + k
             look = TokenLook(index, ids[k], split[k], special[k], dropped[k],
-                             _cursor_here(spans, cursor, index, token_start, token_end))
+                             _cursor_here(spans, cursor, index, token_start, token_end), heat[k])
             style = self.styles.style(look, paint.colour_mode)
             out.append(Segment(self.glyphs.drawable(text[token_start:token_end], show_ws), style))
             pos = token_end

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 from rich.style import Style
 
 COLOUR_MODES = ("alternate", "id")
@@ -17,6 +18,11 @@ SPECIAL = "#d7a200"  # control tokens such as <|endoftext|>
 DROPPED_FG = "#6a6a6a"  # cut by truncation
 CURSOR_BG = "#f0c674"
 CURSOR_FG = "#111111"
+# Surprisal overlay: how much a token's loss rose under the window (nats), cool to hot.
+HEAT_EDGES = (-0.25, 0.25, 1.0, 2.0, 4.0)
+HEAT = ("#2f4f7a", "#3c3c3c", "#6e5f1c", "#8c5514", "#a83c10", "#c01e2e")
+HEAT_LABELS = ("helped", "same", "+0.25", "+1", "+2", "+4 nats")
+UNSCORED_FG = "#8a8a8a"  # no loss to compare: the first token, or cut by truncation
 
 _ID_SCATTER = 2654435761  # Knuth's multiplicative hash: neighbouring ids get unrelated colours
 
@@ -26,6 +32,13 @@ def background_of(index: int, token_id: int, mode: str) -> str:
     if mode == "id":
         return BY_ID[(token_id * _ID_SCATTER) % (1 << 32) % len(BY_ID)]
     return ALTERNATE[index % len(ALTERNATE)]
+
+
+def heat_levels(delta: np.ndarray) -> np.ndarray:
+    """Index into `HEAT` per token for a loss rise ``delta`` (-1 where it is NaN)."""
+    levels = np.digitize(np.nan_to_num(delta, nan=0.0), HEAT_EDGES).astype(np.int8)
+    levels[np.isnan(delta)] = -1
+    return levels
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,7 @@ class TokenLook:
     special: bool
     dropped: bool
     cursor: bool
+    heat: int | None = None  # surprisal overlay level (-1: unscored), None when it is off
 
 
 class TokenStyles:
@@ -51,6 +65,8 @@ class TokenStyles:
             key: tuple = ("cursor",)
         elif look.dropped:
             key = ("dropped", look.split)
+        elif look.heat is not None:
+            key = ("heat", look.heat)
         elif look.special:
             key = ("special",)
         elif look.split:
@@ -68,6 +84,10 @@ def _build(key: tuple) -> Style:
         return Style(color=CURSOR_FG, bgcolor=CURSOR_BG, bold=True)
     if kind == "dropped":
         return Style(color=DROPPED_FG, strike=True, underline=key[1])
+    if kind == "heat":
+        level = key[1]
+        return Style(color=UNSCORED_FG, italic=True) if level < 0 else Style(
+            color=FOREGROUND, bgcolor=HEAT[level])
     if kind == "special":
         return Style(color="#111111", bgcolor=SPECIAL, bold=True)
     if kind == "split":

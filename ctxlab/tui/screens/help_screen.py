@@ -26,6 +26,20 @@ tokenizer (*exact*) or a named stand-in (*approx*). Reserved output counts as us
 
 **Truncate** cuts the document to a budget; greyed, struck-through tokens are dropped.
 
+**Recall** (local model) hides a fact in filler text at each depth of each length, asks
+SmolLM2-135M for it under each strategy (full, truncate, sliding window, sinks + recent;
+window W counts the whole prompt) and maps the outcome: ✓/✗ and log P(answer). **r** runs
+or cancels; arrows pick a cell, which shows the model's answer and the document it was
+given, with what it could not see greyed and the needle under the cursor.
+
+**Size** prices a model: weights at fp16/int8/int4, the KV cache for a window (exact for a
+known shape, else an estimate) and Chinchilla-style training tokens and FLOPs (estimates).
+
+**s** (Surprisal) scores the document with the local model, with full context and under the
+truncate tab's budget as a sliding window (sinks + recent if that is the strategy), and
+colours each of the model's tokens by how much its loss rose: red was forgotten. The view
+shows the model's own tokens meanwhile; the inspector adds the losses. **s** again restores it.
+
 Keys can be changed in `~/.config/ctxlab/config.toml` under `[keymap]`, by binding id.
 """
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 from textual.widgets import Static
@@ -10,6 +12,9 @@ from textual.widgets import Static
 from ctxlab.core.spans import TokenSpans
 from ctxlab.core.tokenizers import get_tokenizer
 from ctxlab.tui.glyphs import describe_char
+
+if TYPE_CHECKING:
+    from ctxlab.core.probes.surprisal import SurprisalMap
 
 BYTE_FALLBACK = re.compile(r"^<0x[0-9A-Fa-f]{2}>$")
 
@@ -37,6 +42,21 @@ def token_facts(spans: TokenSpans, tokenizer: str, index: int) -> list[tuple[str
     return rows
 
 
+def loss_facts(surprisal: SurprisalMap, index: int) -> list[tuple[str, str]]:
+    """The surprisal overlay's rows: the token's loss with full context and under the window."""
+    full, windowed = float(surprisal.full[index]), float(surprisal.windowed[index])
+
+    def nats(value: float, missing: str) -> str:
+        return missing if math.isnan(value) else f"{value:.2f} nats"
+
+    rows = [("full loss", nats(full, "none (first token)")),
+            ("window loss", nats(windowed, "not scored"))]
+    if not math.isnan(full - windowed):
+        rise = windowed - full
+        rows.append(("loss rise", f"{rise:+.2f} nats" + (" (forgotten)" if rise >= 1 else "")))
+    return rows
+
+
 def _kind(spans: TokenSpans, index: int, piece: str) -> str:
     if spans.special[index]:
         return "special token"
@@ -59,12 +79,15 @@ class Inspector(Static):
         super().__init__("Move the cursor (arrows) or the mouse over a token.", id=id)
         self.facts: list[tuple[str, str]] = []
 
-    def show_token(self, spans: TokenSpans | None, tokenizer: str, index: int) -> None:
+    def show_token(self, spans: TokenSpans | None, tokenizer: str, index: int,
+                   surprisal: SurprisalMap | None = None) -> None:
         if spans is None or not 0 <= index < len(spans):
             self.facts = []
             self.update("No token here.")
             return
         self.facts = token_facts(spans, tokenizer, index)
+        if surprisal is not None:
+            self.facts += loss_facts(surprisal, index)
         lines = [f"[b]{escape(tokenizer)}[/b]", ""]
         lines += [f"[dim]{label:<12}[/dim] {escape(value)}" for label, value in self.facts]
         self.update("\n".join(lines))

@@ -95,7 +95,7 @@ class TokenView(ScrollView, can_focus=True):
     def show(self, text: str, metrics: CellMetrics, spans: TokenSpans | None,
              layout: TextLayout | None = None) -> None:
         """Show ``text`` (measured by ``metrics``) with ``spans``; wrap unless ``layout`` fits."""
-        self._pending.update(spans=spans, dropped=None)
+        self._pending.update(spans=spans, dropped=None, heat=None)
         if spans is None or len(spans) == 0:
             self.cursor = -1
         elif self.cursor >= len(spans):
@@ -112,8 +112,8 @@ class TokenView(ScrollView, can_focus=True):
             self._rewrap()
 
     def restyle(self, **changes) -> None:
-        """Change how tokens look (``colour_mode``, ``show_whitespace``, ``dropped``)."""
-        if self._paint is None:
+        """Change how tokens look (``colour_mode``, ``show_whitespace``, ``dropped``, ``heat``)."""
+        if self._paint is None or "spans" in self._pending:  # new tokens wait for their layout
             self._pending.update(changes)
             return
         self._set_paint(self._paint.with_(**changes))

@@ -1,0 +1,121 @@
+"""The Recall tab's plain logic: the form as a needle grid, and what one trial's model saw.
+
+No widgets here: the panel's thread workers call these. A trial records its
+outcome but not its prompt; greedy runs are deterministic, so the document
+and the model's view of it are rebuilt exactly (tokenizing, no forward pass).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ctxlab.core.model.loader import LocalModel
+from ctxlab.core.probes.context import STRATEGY_KINDS, Strategy, build_prompt, view
+from ctxlab.core.probes.needles import Haystack, Needle
+from ctxlab.core.probes.recall import GridSpec, Trial
+from ctxlab.core.spans import TokenSpans
+from ctxlab.core.text_layout import CellMetrics, measure
+from ctxlab.tui.glyphs import cell_width
+from ctxlab.tui.widgets.truncate_panel import dropped_mask
+
+MAX_LENGTH = 8192  # the default model's context
+
+
+def _numbers(text: str, what: str) -> list[float]:
+    try:
+        values = [float(part) for part in text.replace(" ", "").split(",") if part]
+    except ValueError:
+        raise ValueError(f"{what}: comma-separated numbers, not {text!r}") from None
+    if not values:
+        raise ValueError(f"{what}: give at least one number")
+    return values
+
+
+@dataclass(frozen=True)
+class RecallForm:
+    """The form's text, with small defaults: 24 trials, about half a minute on two cores."""
+
+    depths: str = "0,50,100"  # percent of the document before the needle
+    lengths: str = "256,512"  # document tokens
+    window: str = "256"  # W for every strategy but full (the whole prompt counts)
+    strategies: str = "full,truncate,sliding,sinks"
+    needles: str = "1"
+
+    def spec(self) -> tuple[GridSpec, int]:
+        """The grid and how many needles; a ValueError names the field that is wrong."""
+        depths = _numbers(self.depths, "depths")
+        if any(not 0 <= d <= 100 for d in depths):
+            raise ValueError("depths: percentages from 0 to 100")
+        lengths = [int(n) for n in _numbers(self.lengths, "lengths")]
+        if any(not 1 <= n <= MAX_LENGTH for n in lengths):
+            raise ValueError(f"lengths: from 1 to {MAX_LENGTH:,} tokens")
+        window = _numbers(self.window, "W")[0]
+        if window < 1 or window != int(window):
+            raise ValueError("W: a whole number of tokens")
+        kinds = list(dict.fromkeys(s for s in self.strategies.replace(" ", "").split(",") if s))
+        if not kinds or any(k not in STRATEGY_KINDS for k in kinds):
+            raise ValueError(f"strategies: some of {', '.join(STRATEGY_KINDS)}")
+        needles = int(_numbers(self.needles, "needles")[0])
+        if needles < 1:
+            raise ValueError("needles: at least 1")
+        strategies = tuple(Strategy(k, None if k == "full" else int(window)) for k in kinds)
+        spec = GridSpec(depths=tuple(d / 100 for d in depths), lengths=tuple(lengths),
+                        strategies=strategies)
+        return spec, needles
+
+
+def trial_count(spec: GridSpec, needles: int) -> int:
+    return len(spec.depths) * len(spec.lengths) * len(spec.strategies) * needles
+
+
+@dataclass(frozen=True)
+class RecallRun:
+    """A grid being run, with what rebuilding any of its trials needs."""
+
+    spec: GridSpec
+    needles: tuple[Needle, ...]
+    haystack: Haystack  # built as the grid builds its own, so documents match
+    model: LocalModel
+
+    def needle(self, needle_id: str) -> Needle:
+        return next(n for n in self.needles if n.id == needle_id)
+
+    def strategy(self, label: str) -> Strategy:
+        return next(s for s in self.spec.strategies if s.label == label)
+
+
+@dataclass(frozen=True)
+class TrialContext:
+    """The document of one trial in the model's tokens, and what its answer could not see."""
+
+    trial: Trial
+    spans: TokenSpans
+    metrics: CellMetrics
+    unseen: np.ndarray  # per context token: cut by truncation, or outside the answer's window
+    needle_token: int  # the needle's first token
+    summary: str
+
+
+def trial_context(run: RecallRun, trial: Trial) -> TrialContext:
+    needle, strategy = run.needle(trial.needle), run.strategy(trial.strategy)
+    document = run.haystack.at_depth(needle.fact, trial.depth or 0.0, trial.length or 0)
+    prompt = build_prompt(run.model, document, needle.question, chat=run.spec.chat)
+    seen = view(prompt, strategy)
+    total = len(prompt.context)
+    fed = sum(end - start for start, end in seen.fed_tokens)
+    if fed < total:
+        how = f"truncation cut {total - fed:,} of {total:,} context tokens (greyed)"
+    elif seen.seen_tokens != [(0, total)]:
+        how = (f"all {total:,} context tokens were fed; greyed ones are outside the answer's "
+               "attention window (earlier layers can still relay some of them)")
+    else:
+        how = f"the whole context ({total:,} tokens) fit in the window"
+    where = ("the needle was cut" if trial.needle_slot < 0 else
+             "the answer attended to the needle" if trial.needle_seen else
+             "the needle was fed but outside the answer's window")
+    needle_token = prompt.context.token_index_at_char(document.index(needle.fact))
+    return TrialContext(trial, prompt.context, measure(document, cell_width),
+                        dropped_mask(total, seen.seen_tokens), needle_token,
+                        f"{how}; {where} (cursor)")

@@ -1,0 +1,259 @@
+"""Recall: hide a fact in filler, ask the local model for it, and map where it is forgotten.
+
+A thread worker loads the model and runs the grid, posting the trials so far
+at most four times a second; the heatmap fills in as they land. The
+highlighted cell shows the model's answer and the document it was given,
+with what it could not see greyed out (rebuilt in a second worker).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from rich.markup import escape
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.coordinate import Coordinate
+from textual.message import Message
+from textual.widgets import Button, DataTable, Input, Label, Static
+from textual.worker import get_current_worker
+
+from ctxlab.tui.analysis import Throttle
+from ctxlab.tui.recall_job import RecallForm, RecallRun, TrialContext, trial_context, trial_count
+from ctxlab.tui.widgets.heatmap import LEGEND, RecallHeatmap
+from ctxlab.tui.widgets.token_view import TokenView
+
+if TYPE_CHECKING:
+    from ctxlab.core.probes.recall import GridSpec, Trial
+
+FIELDS = {"depths": "depths %", "lengths": "lengths", "window": "W", "strategies": "strategies",
+          "needles": "needles"}
+
+
+class RecallPanel(Vertical):
+    BINDINGS = [Binding("r", "run", "Run / cancel", id="ctxlab.recall.run")]
+    DEFAULT_CSS = """
+    RecallPanel #recall-form, RecallPanel #recall-bar { height: 1; margin: 1 1 0 0; }
+    RecallPanel #recall-form Label { padding: 0 1; }
+    RecallPanel #recall-form Input { width: 10; }
+    RecallPanel #recall-form #recall-window { width: 6; }
+    RecallPanel #recall-form #recall-strategies { width: 28; }
+    RecallPanel #recall-form #recall-needles { width: 4; }
+    RecallPanel #recall-run { margin: 0 1; min-width: 10; }
+    RecallPanel #recall-status { width: 1fr; }
+    RecallPanel #recall-legend { height: 1; padding: 0 1; color: $text-muted; }
+    RecallPanel #recall-heatmap { margin: 0 1; }
+    RecallPanel #recall-answer { height: auto; padding: 0 1; border-top: solid $primary-muted; }
+    RecallPanel #recall-context { height: 1fr; }
+    """
+
+    class Started(Message, bubble=False):
+        """The model is loaded: trials of this run can be rebuilt from ``run``."""
+
+        def __init__(self, run_id: int, run: RecallRun) -> None:
+            super().__init__()
+            self.run_id, self.run = run_id, run
+
+    class Progress(Message, bubble=False):
+        """Every trial so far (so a newer message can replace an unhandled older one)."""
+
+        def __init__(self, run_id: int, trials: tuple[Trial, ...], label: str,
+                     finished: bool = False, cancelled: bool = False) -> None:
+            super().__init__()
+            self.run_id, self.trials, self.label = run_id, trials, label
+            self.finished, self.cancelled = finished, cancelled
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, RecallPanel.Progress) and message.run_id == self.run_id
+
+    class ContextReady(Message, bubble=False):
+        def __init__(self, context: TrialContext) -> None:
+            super().__init__()
+            self.context = context
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 (Textual's name)
+        super().__init__(id=id)
+        self.running = False
+        self.cancelled = False
+        self.run: RecallRun | None = None
+        self.total = 0
+        self.shown: list[Trial] = []  # the highlighted cell's trials
+        self._run_id = 0
+
+    def compose(self) -> ComposeResult:
+        form = RecallForm()
+        with Horizontal(id="recall-form"):
+            for name, label in FIELDS.items():
+                yield Label(label)
+                yield Input(getattr(form, name), id=f"recall-{name}", compact=True)
+        with Horizontal(id="recall-bar"):
+            yield Button("Run", id="recall-run", compact=True, variant="primary")
+            yield Static(self._idle_text(), id="recall-status")
+        yield RecallHeatmap(id="recall-heatmap")
+        yield Static(LEGEND, id="recall-legend")
+        yield Static("", id="recall-answer")
+        yield TokenView(id="recall-context")
+
+    # --- the form and the run ---------------------------------------------------------
+
+    def form(self) -> RecallForm:
+        return RecallForm(**{name: self.query_one(f"#recall-{name}", Input).value
+                             for name in FIELDS})
+
+    def configure(self, **values: str) -> None:
+        """Fill in form fields (``depths="0,100"``, ``window="128"``...) before `run_grid`."""
+        for name, value in values.items():
+            self.query_one(f"#recall-{name}", Input).value = value
+
+    def action_run(self) -> None:
+        if self.running:
+            self.cancel()
+        else:
+            self.run_grid()
+
+    @on(Button.Pressed, "#recall-run")
+    @on(Input.Submitted, "#recall-form Input")
+    def _run_pressed(self) -> None:
+        self.action_run()
+
+    def run_grid(self) -> None:
+        """Start the grid the form describes (a bad field is a notification)."""
+        try:
+            spec, needles = self.form().spec()
+        except ValueError as exc:
+            self.notify(str(exc), title="recall", severity="error")
+            return
+        self._run_id += 1
+        self.run, self.total, self.cancelled = None, trial_count(spec, needles), False
+        self._set_running(True)
+        self.query_one(RecallHeatmap).prepare(spec.depths, spec.lengths,
+                                              [s.label for s in spec.strategies])
+        self._status(f"starting {self.total} trials…")
+        self._run(self._run_id, spec, needles)
+
+    def cancel(self) -> None:
+        self.workers.cancel_group(self, "recall")
+        self._status("cancelling…")
+
+    @work(thread=True, exclusive=True, group="recall", exit_on_error=False)
+    def _run(self, run_id: int, spec: GridSpec, needle_count: int) -> None:
+        from ctxlab.core.probes.needles import Haystack, load_haystack, load_needles
+        from ctxlab.core.probes.recall import iter_needle_grid, new_grid_result
+        from ctxlab.tui.model_actions import ModelUnavailable, load_local_model
+
+        cancelled = get_current_worker().cancelled_event.is_set
+        trials: list[Trial] = []
+
+        def post(label: str, finished: bool = False) -> None:
+            self.post_message(self.Progress(run_id, tuple(trials), label, finished, cancelled()))
+
+        try:
+            model = load_local_model(self.app, post)
+            needles, filler = load_needles()[:needle_count], load_haystack()
+            haystack = Haystack(filler, model.tokenizer, max(spec.lengths))
+            self.post_message(self.Started(run_id, RecallRun(spec, tuple(needles), haystack,
+                                                             model)))
+            result = new_grid_result(model, spec, needles)
+            trials = result.trials
+            post(f"running {self.total} trials (the first primes the cache)…")
+            throttle = Throttle()
+            for event in iter_needle_grid(model, spec, needles, filler, result,
+                                          should_cancel=cancelled):
+                if throttle.ready():
+                    post(_progress_label(event.done, event.total, event.trial))
+        except ModelUnavailable as exc:
+            self.app.call_from_thread(self.notify, str(exc), title="recall", severity="error")
+        finally:
+            post("", finished=True)
+
+    def on_recall_panel_started(self, message: Started) -> None:
+        if message.run_id == self._run_id:
+            self.run = message.run
+
+    def on_recall_panel_progress(self, message: Progress) -> None:
+        if message.run_id != self._run_id:
+            return
+        heatmap = self.query_one(RecallHeatmap)
+        heatmap.add_trials(message.trials)
+        if not message.finished:
+            self._status(message.label)
+            return
+        self.cancelled = message.cancelled
+        self._set_running(False)
+        self._status(self._summary(message.trials))
+        self.show_cell(heatmap.cursor_coordinate)
+
+    def _summary(self, trials: Sequence[Trial]) -> str:
+        hits = sum(t.recalled for t in trials)
+        state = " (cancelled)" if self.cancelled else ""
+        return (f"{len(trials)} of {self.total} trials{state}: {hits} recalled · greedy "
+                "answers from SmolLM2-135M · arrows pick a cell · r runs again")
+
+    def _set_running(self, running: bool) -> None:
+        self.running = running
+        button = self.query_one("#recall-run", Button)
+        button.label = "Cancel" if running else "Run"
+        button.variant = "error" if running else "primary"
+
+    def _status(self, text: str) -> None:
+        self.query_one("#recall-status", Static).update(text)
+
+    @staticmethod
+    def _idle_text() -> str:
+        return ("r or Run: ask SmolLM2 for a fact hidden at each depth of each length, under "
+                "each strategy with window W")
+
+    # --- the highlighted cell -----------------------------------------------------------
+
+    @on(DataTable.CellHighlighted, "#recall-heatmap")
+    def _cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
+        self.show_cell(event.coordinate)
+
+    def show_cell(self, coordinate: Coordinate) -> None:
+        """Show the answer(s) of the cell at ``coordinate`` and, in a worker, its document."""
+        trials = self.query_one(RecallHeatmap).trials_at(coordinate)
+        self.shown = trials if self.run is not None else []
+        answer = self.query_one("#recall-answer", Static)
+        answer.update(_answer_markup(self.run, trials) if self.shown else "")
+        if self.shown:
+            self._rebuild(self.run, trials[0])
+
+    @work(thread=True, exclusive=True, group="recall-cell", exit_on_error=False)
+    def _rebuild(self, run: RecallRun, trial: Trial) -> None:
+        context = trial_context(run, trial)
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.ContextReady(context))
+
+    def on_recall_panel_context_ready(self, message: ContextReady) -> None:
+        context = message.context
+        if self.run is None or not self.shown or context.trial != self.shown[0]:
+            return  # another cell is highlighted by now
+        view = self.query_one("#recall-context", TokenView)
+        view.show(context.spans.text, context.metrics, context.spans)
+        view.restyle(dropped=context.unseen)
+        view.move_cursor(context.needle_token)
+        self.query_one("#recall-answer", Static).update(
+            f"{_answer_markup(self.run, self.shown)}\n[dim]{escape(context.summary)}[/dim]")
+
+
+def _progress_label(done: int, total: int, trial: Trial) -> str:
+    outcome = "recalled" if trial.recalled else "missed"
+    return (f"trial {done} of {total} · {trial.strategy} · needle at {trial.depth:.0%} of "
+            f"{trial.length} tokens: {outcome}")
+
+
+def _answer_markup(run: RecallRun, trials: Sequence[Trial]) -> str:
+    """Where the needle was, and each needle's question, expected answer and greedy reply."""
+    first = trials[0]
+    lines = [f"[b]{escape(first.strategy)}[/b] · needle at {first.depth:.0%} of a "
+             f"{first.length}-token document · {first.prompt_tokens} tokens fed"]
+    for trial in trials:
+        needle = run.needle(trial.needle)
+        verdict = "[green]recalled ✓[/]" if trial.recalled else "[red]missed ✗[/]"
+        lines.append(f"{verdict} log P = {trial.answer_logprob:.2f} · Q: {escape(needle.question)}"
+                     f" (expected {escape(needle.answer)})")
+        lines.append(f"  answer: {escape(repr(trial.answer))}")
+    return "\n".join(lines)

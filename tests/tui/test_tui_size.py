@@ -1,0 +1,54 @@
+"""The Size tab: weights, KV cache and training estimates follow what is typed."""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+
+from ctxlab.tui.widgets.size_panel import SizePanel
+
+SIZE = (110, 32)
+
+
+async def test_typing_a_size_updates_the_figures(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await app.settled()
+        await pilot.press("6")
+        panel = app.query_one(SizePanel)
+        params = app.query_one("#size-params", Input)
+        assert params.has_focus
+        assert panel.rows["weights fp16"][0] == "270.0 MB"
+        assert panel.rows["KV cache, 8,192 tokens"] == (
+            "188.7 MB", "exact, SmolLM2-135M: 30 layers x 3 KV heads x 64 dims x 2 (K and V) "
+            "x 2 bytes (fp16)")
+
+        params.value = ""
+        await pilot.press("7", "B")
+        panel.configure(context="4K", shape="unknown")
+        await pilot.pause()
+        assert panel.rows["weights fp16"][0] == "14.0 GB"
+        assert panel.rows["weights int4"][0] == "3.5 GB"
+        value, how = panel.rows["KV cache, 4,096 tokens"]
+        assert how.startswith("estimate") and value.endswith("GB")
+        assert panel.rows["training tokens"] == ("~140B", "estimate: Chinchilla, 20 per parameter")
+        assert panel.rows["training compute"][0] == "~5.9e+21 FLOPs"
+
+
+async def test_a_bad_number_says_why(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await app.settled()
+        app.query_one(SizePanel).configure(params="lots")
+        await pilot.pause()
+        assert app.query_one(SizePanel).rows == {}
+        assert "not a number" in str(app.query_one("#size-report").render())
+
+
+def test_snapshot_size_tab(snap_compare, make_app) -> None:
+    async def run_before(pilot) -> None:
+        await pilot.app.settled()
+        await pilot.press("6")
+        await pilot.app.settled()
+        pilot.app.query_one("#size-params", Input).cursor_blink = False
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
