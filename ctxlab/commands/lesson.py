@@ -26,31 +26,33 @@ EMPHASIS = re.compile(r"\*{1,2}(?P<text>[^*]+)\*{1,2}")  # **bold**, *italic* ->
 @click.option("--record", is_flag=True, help="With --print: rewrite the lesson's recording.")
 @click.option("--list", "list_only", is_flag=True, help="List the lessons and exit.")
 @click.option("-q", "--quiet", is_flag=True, help="With --print: observations only, no narration.")
+@click.option("--step", "start", type=click.IntRange(min=1), default=1, show_default=True,
+              help="In the TUI: open the lesson at this step.")
 @friendly_errors
 def command(name: str | None, headless: bool, verify: bool, record: bool, list_only: bool,
-            quiet: bool) -> None:
+            quiet: bool, start: int) -> None:
     """Run lesson NAME (a name, a number, or a .toml path) in the TUI, or headless with --print."""
-    from ctxlab.core.lessons.loader import LessonError, list_lessons, load_lesson
+    from ctxlab.core.lessons.loader import list_lessons, load_lesson
 
-    try:
-        if list_only:
-            for lesson in list_lessons():
-                click.echo(f"{lesson.number}  {lesson.name:<20} {lesson.title}")
-            return
-        if (verify or record) and not headless:
-            raise CtxlabError("--verify and --record work with --print")
-        if verify and record:
-            raise CtxlabError("give --verify or --record, not both")
-        if headless and not name:
-            names = ", ".join(lesson.name for lesson in list_lessons())
-            raise CtxlabError(f"--print needs a lesson name (one of: {names})")
-        lesson = load_lesson(name) if name else None
-        if not headless:
-            _open_tui(lesson)
-            return
-        ok = _print_lesson(lesson, verify=verify, record=record, quiet=quiet)
-    except LessonError as exc:
-        raise CtxlabError(str(exc)) from None
+    if list_only:
+        for lesson in list_lessons():
+            click.echo(f"{lesson.number}  {lesson.name:<20} {lesson.title}")
+        return
+    if (verify or record) and not headless:
+        raise CtxlabError("--verify and --record work with --print")
+    if verify and record:
+        raise CtxlabError("give --verify or --record, not both")
+    if headless and not name:
+        names = ", ".join(lesson.name for lesson in list_lessons())
+        raise CtxlabError(f"--print needs a lesson name (one of: {names})")
+    lesson = load_lesson(name) if name else None
+    if not headless:
+        from ctxlab.config import load_settings
+        from ctxlab.tui.lesson_panel import run_lesson_app
+
+        run_lesson_app(load_settings(), lesson, start - 1)
+        return
+    ok = _print_lesson(lesson, verify=verify, record=record, quiet=quiet)
     if not ok:
         raise SystemExit(EXIT_MISMATCH)
 
@@ -98,15 +100,3 @@ def _wrap(markdown: str) -> str:
     paragraphs = [" ".join(p.split()) for p in plain.split("\n\n")]
     return "\n\n".join(textwrap.fill(p, NARRATION_WIDTH, initial_indent="  ",
                                      subsequent_indent="  ") for p in paragraphs if p)
-
-
-def _open_tui(lesson) -> None:
-    from ctxlab.config import ConfigError, load_settings
-
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        raise CtxlabError(str(exc)) from None
-    from ctxlab.tui.lesson_panel import run_lesson_app
-
-    run_lesson_app(settings, lesson)

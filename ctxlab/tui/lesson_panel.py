@@ -29,16 +29,16 @@ class LessonApp(CtxlabApp):
         Binding("p", "lesson_step(-1)", "Previous step", id="ctxlab.lesson.previous"),
     ]
 
-    def __init__(self, settings: Settings | None, lesson: Lesson) -> None:
+    def __init__(self, settings: Settings | None, lesson: Lesson, start: int = 0) -> None:
         super().__init__(settings)
         self.lesson = lesson
         self.lesson_run = LessonRun(lesson)
-        self.step_index = 0
+        self.step_index = start  # 0-based; clamped when shown
         self.result: StepResult | None = None  # the observation of the step on screen
 
     async def on_mount(self) -> None:
         await super().on_mount()
-        await self.show_step(0)
+        await self.show_step(self.step_index)
 
     async def action_lesson_step(self, delta: int) -> None:
         await self.show_step(self.step_index + delta)
@@ -91,16 +91,41 @@ class LessonApp(CtxlabApp):
     def _observed(self, result: StepResult) -> None:
         if result.index == self.step_index:
             self.result = result
+            self._grey_what_the_model_did_not_see(result)
             self.narrate(self._markdown(result.step, result))
+
+    def _grey_what_the_model_did_not_see(self, result: StepResult) -> None:
+        """Match the greyed-out tokens to the context the answer really attended to.
+
+        The window also holds the chat template and the question, so the model sees
+        fewer document tokens than the window; the observation says exactly which.
+        """
+        seen = result.observation.get("seen_tokens") if result.step.show == "ask" else None
+        strategy = result.step.get("strategy", "full")
+        if not seen or strategy == "full":
+            return
+        budget = sum(end - start for start, end in seen)
+        # At the answer, a sliding window reaches back over the newest tokens: a tail cut.
+        self.set_truncation(budget=budget, strategy="tail" if strategy == "sliding" else strategy)
 
     def _markdown(self, step: Step, result: StepResult | None) -> str:
         where = f"step {self.step_index + 1} of {len(self.lesson.steps)}"
         seen = ("*observing… (the model takes a few seconds)*" if result is None
-                else "```\n" + "\n".join(result.lines) + "\n```")
+                else _observation_markdown(result.lines))
         broken = "".join(f"\n\n**claim does not hold:** {b}"
                          for b in (result.broken if result else []))
         return (f"### {self.lesson.number}. {self.lesson.title}\n\n**{step.title}** ({where})\n\n"
                 f"{step.narration}\n\n{seen}{broken}\n\n*n* next · *p* previous")
+
+
+def _observation_markdown(lines: list[str]) -> str:
+    """Observation lines as a wrapped list: a code block would cut them at the panel's edge."""
+    import re
+
+    def escape(line: str) -> str:
+        return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", " ".join(line.split()))
+
+    return "\n".join(f"- {escape(line)}" for line in lines if line.strip())
 
 
 def _document(step: Step) -> str:
@@ -114,8 +139,8 @@ def _document(step: Step) -> str:
     return step_text(step)
 
 
-def run_lesson_app(settings: Settings | None, lesson: Lesson | None) -> None:
-    """Open the TUI in lesson mode (the first lesson when none is named)."""
+def run_lesson_app(settings: Settings | None, lesson: Lesson | None, start: int = 0) -> None:
+    """Open the TUI in lesson mode at step ``start`` (the first lesson when none is named)."""
     from ctxlab.core.lessons.loader import list_lessons
 
-    LessonApp(settings, lesson or list_lessons()[0]).run()
+    LessonApp(settings, lesson or list_lessons()[0], start).run()

@@ -13,16 +13,12 @@ Review the HTML report before --snapshot-update.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from pathlib import Path
 
 import pytest
 from textual.widgets import TextArea
-from textual.worker import WorkerCancelled
 
 from ctxlab.config import Settings
 from ctxlab.core.lessons.loader import load_lesson
-from ctxlab.tui import app as tui_app
 from ctxlab.tui.lesson_panel import LessonApp
 
 SIZE = (130, 40)
@@ -31,14 +27,9 @@ SIZE = (130, 40)
 class LessonAt(LessonApp):
     """Lesson mode opened at step ``start``; with ``observe=False`` no step is observed."""
 
-    CSS_PATH = Path(tui_app.__file__).with_name("app.tcss")  # a relative path would mean here
-
     def __init__(self, name: str, start: int, observe: bool = True) -> None:
-        super().__init__(Settings(windows=("gpt-4o",)), load_lesson(name))
-        self.start, self.observe = start, observe
-
-    async def show_step(self, index: int) -> None:
-        await super().show_step(max(index, self.start))
+        super().__init__(Settings(windows=("gpt-4o",)), load_lesson(name), start)
+        self.observe = observe
 
     def _observe(self, index: int) -> None:
         if self.observe:
@@ -46,18 +37,12 @@ class LessonAt(LessonApp):
 
 
 async def settle(pilot) -> None:
-    """Wait until the step is set up and, when observed, its observation is on screen.
-
-    Setting up a step restarts exclusive workers (new text, then a new
-    tokenizer), so some end cancelled: expected, not a failure.
-    """
+    """Wait until the step is set up and, when observed, its observation is on screen."""
     app: LessonAt = pilot.app
     while True:
-        with contextlib.suppress(WorkerCancelled):
-            await app.settled()
-            observed = app.result is not None and app.result.index == app.step_index
-            if observed or not app.observe:
-                break
+        await app.settled()
+        if not app.observe or (app.result is not None and app.result.index == app.step_index):
+            break
         await asyncio.sleep(0.01)
     for editor in app.query(TextArea):
         editor.cursor_blink = False
