@@ -127,16 +127,21 @@ class CtxlabApp(ModelActions, DialogActions, App):
         await self.query_one(ComparePanel).set_tokenizers(self.session.compare)
         self._restyle_views()
         self._show_mode()
-        self.query_one("#token-view", TokenView).focus()
         self.call_after_refresh(self._analyse)
         self.call_after_refresh(self._tabs_ready)
         self._load_windows()
 
     def _tabs_ready(self) -> None:
-        """The tabs have mounted (they pick their first tab then): show one asked for earlier."""
+        """The tabs have mounted (they pick their first tab then): show one asked for earlier.
+
+        Focus moves only now: focusing a widget also activates its tab, so focusing the
+        token view any earlier could undo a tab a subclass showed during mount.
+        """
         self._mounted = True
-        if self._tab_on_mount is not None:
+        if self._tab_on_mount not in (None, "tokens"):
             self.show_tab(self._tab_on_mount)
+        else:
+            self.query_one("#token-view", TokenView).focus()
 
     # --- analysis ------------------------------------------------------------------------
 

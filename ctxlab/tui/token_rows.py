@@ -30,6 +30,7 @@ class TokenPaint:
     show_whitespace: bool = False
     dropped: np.ndarray | None = None  # per token: cut by truncation
     heat: np.ndarray | None = None  # per token: surprisal overlay level (`heat_levels`)
+    marked: np.ndarray | None = None  # per token: flagged by the caller (compare: disagreement)
 
     def with_(self, **changes) -> TokenPaint:
         return replace(self, **changes)
@@ -66,6 +67,8 @@ class RowPainter:
                    else [False] * (last - first))
         heat = (paint.heat[first:last].tolist() if paint.heat is not None
                 else [None] * (last - first))
+        marked = (paint.marked[first:last].tolist() if paint.marked is not None
+                  else [False] * (last - first))
         out: list[Segment] = []
         pos = start
         for k in range(last - first):
@@ -76,7 +79,8 @@ class RowPainter:
                 continue  # already drawn by an earlier token sharing the character, or empty
             index = first + k
             look = TokenLook(index, ids[k], split[k], special[k], dropped[k],
-                             _cursor_here(spans, cursor, index, token_start, token_end), heat[k])
+                             _cursor_here(spans, cursor, index, token_start, token_end), heat[k],
+                             marked[k])
             style = self.styles.style(look, paint.colour_mode)
             out.append(Segment(self.glyphs.drawable(text[token_start:token_end], show_ws), style))
             pos = token_end

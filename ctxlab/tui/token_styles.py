@@ -17,6 +17,7 @@ SPLIT = "#b8336a"  # a token holding only part of one character's bytes (byte fa
 SPECIAL = "#d7a200"  # control tokens such as <|endoftext|>
 DROPPED_FG = "#6a6a6a"  # cut by truncation
 CURSOR_BG = "#f0c674"
+MARKED = Style(color="#ffd75f", underline=True, bold=True)  # e.g. a boundary not all share
 CURSOR_FG = "#111111"
 # Surprisal overlay: how much a token's loss rose under the window (nats), cool to hot.
 HEAT_EDGES = (-0.25, 0.25, 1.0, 2.0, 4.0)
@@ -52,6 +53,7 @@ class TokenLook:
     dropped: bool
     cursor: bool
     heat: int | None = None  # surprisal overlay level (-1: unscored), None when it is off
+    marked: bool = False  # flagged by the caller, drawn underlined over its usual look
 
 
 class TokenStyles:
@@ -73,6 +75,8 @@ class TokenStyles:
             key = ("split",)
         else:
             key = ("bg", background_of(look.index, look.token_id, mode))
+        if look.marked and not look.cursor:
+            key = ("marked", key)
         if key not in self._cache:
             self._cache[key] = _build(key)
         return self._cache[key]
@@ -80,6 +84,8 @@ class TokenStyles:
 
 def _build(key: tuple) -> Style:
     kind = key[0]
+    if kind == "marked":
+        return _build(key[1]) + MARKED
     if kind == "cursor":
         return Style(color=CURSOR_FG, bgcolor=CURSOR_BG, bold=True)
     if kind == "dropped":

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ctxlab.tui.widgets.compare import DISAGREE, ComparePanel
+from ctxlab.tui.token_styles import MARKED
+from ctxlab.tui.widgets.compare import ComparePanel
 
 TEXT = "unbelievable 12345"
 GPTS = ("r50k_base", "cl100k_base", "o200k_base")
@@ -12,7 +13,7 @@ SIZE = (110, 24)
 def marked_tokens(panel: ComparePanel) -> dict[str, list[str]]:
     """Per pane, the text of the segments drawn with the disagreement mark (first row)."""
     return {name: [seg.text for seg in view.render_line(0)
-                   if seg.style is not None and seg.style.color == DISAGREE.color]
+                   if seg.style is not None and seg.style.color == MARKED.color]
             for name, view in panel.views().items()}
 
 

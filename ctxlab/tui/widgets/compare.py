@@ -8,21 +8,16 @@ in a bright colour, and a summary line counts the shared boundaries.
 
 from __future__ import annotations
 
-import numpy as np
-from rich.style import Style
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.strip import Strip
 from textual.widgets import DataTable, Label, Static
 
 from ctxlab.core.boundaries import BoundaryAgreement, agreement
 from ctxlab.core.spans import TokenSpans
 from ctxlab.core.text_layout import CellMetrics
-from ctxlab.tui.token_styles import TokenLook, TokenStyles
 from ctxlab.tui.widgets.token_view import TokenView
 
 MAX_PANES = 4
-DISAGREE = Style(color="#ffd75f", underline=True, bold=True)
 LEGEND = "[u bold #ffd75f]underlined[/]: not shared by all"
 
 
@@ -37,53 +32,6 @@ def compare_row(name: str, spans: TokenSpans, words: int) -> tuple[str, ...]:
 
     return (name, f"{tokens:,}", per_token(chars), per_token(n_bytes),
             f"{tokens / words:.2f}" if words else "–")
-
-
-class _MarkedStyles(TokenStyles):
-    """Token styles plus the disagreement mark, for the tokens of one particular `TokenSpans`."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.marks: tuple[TokenSpans, np.ndarray] | None = None
-        self.active: np.ndarray | None = None  # the marks of the spans being drawn, if any
-        self._marked: dict[Style, Style] = {}
-
-    def style(self, look: TokenLook, mode: str) -> Style:
-        base = super().style(look, mode)
-        if look.cursor or self.active is None or not self.active[look.index]:
-            return base
-        if base not in self._marked:
-            self._marked[base] = base + DISAGREE
-        return self._marked[base]
-
-
-class BoundaryView(TokenView):
-    """A compare pane: a token view that marks tokens starting at an unshared boundary."""
-
-    def __init__(self, *, classes: str | None = None) -> None:
-        super().__init__(classes=classes)
-        self._marks = _MarkedStyles()
-        self._painter.styles = self._marks
-
-    def mark(self, spans: TokenSpans, unshared: np.ndarray | None) -> None:
-        """Mark ``unshared`` tokens of ``spans`` (None: no marks); redraws every row."""
-        if _same_marks(self._marks.marks, spans, unshared):
-            return
-        self._marks.marks = None if unshared is None else (spans, unshared)
-        self.restyle()  # a new paint generation: cached rows are dropped
-
-    def render_line(self, y: int) -> Strip:
-        # The view may still draw older spans while new ones wrap: mark only the spans marked.
-        marks = self._marks.marks
-        self._marks.active = marks[1] if marks and marks[0] is self.spans else None
-        return super().render_line(y)
-
-
-def _same_marks(old: tuple[TokenSpans, np.ndarray] | None, spans: TokenSpans,
-                unshared: np.ndarray | None) -> bool:
-    if old is None or unshared is None:
-        return old is None and unshared is None
-    return old[0] is spans and np.array_equal(old[1], unshared)
 
 
 class ComparePanel(Vertical):
@@ -116,14 +64,14 @@ class ComparePanel(Vertical):
         panes = self.query_one("#compare-panes", Horizontal)
         await panes.remove_children()
         await panes.mount_all(
-            Vertical(Label(name, classes="pane-title"), BoundaryView(classes="compare-view"),
+            Vertical(Label(name, classes="pane-title"), TokenView(classes="compare-view"),
                      classes="pane")
             for name in self.names[:MAX_PANES]
         )
 
-    def views(self) -> dict[str, BoundaryView]:
+    def views(self) -> dict[str, TokenView]:
         return {name: view for name, view in
-                zip(self.names, self.query(".compare-view").results(BoundaryView), strict=False)}
+                zip(self.names, self.query(".compare-view").results(TokenView), strict=False)}
 
     def show(self, text: str, metrics: CellMetrics, spans: dict[str, TokenSpans],
              words: int) -> None:
@@ -141,7 +89,7 @@ class ComparePanel(Vertical):
                                        self.query(".pane-title").results(Label), strict=False):
             if name in spans:
                 view.show(text, metrics, spans[name])
-                view.mark(spans[name], found.unshared[name] if found else None)
+                view.restyle(marked=found.unshared[name] if found else None)
                 title.update(f"{name} · {len(spans[name]):,} tokens")
         self._show_agreement(found, len(ready))
 

@@ -95,7 +95,7 @@ class TokenView(ScrollView, can_focus=True):
     def show(self, text: str, metrics: CellMetrics, spans: TokenSpans | None,
              layout: TextLayout | None = None) -> None:
         """Show ``text`` (measured by ``metrics``) with ``spans``; wrap unless ``layout`` fits."""
-        self._pending.update(spans=spans, dropped=None, heat=None)
+        self._pending.update(spans=spans, dropped=None, heat=None, marked=None)
         if spans is None or len(spans) == 0:
             self.cursor = -1
         elif self.cursor >= len(spans):
@@ -112,7 +112,8 @@ class TokenView(ScrollView, can_focus=True):
             self._rewrap()
 
     def restyle(self, **changes) -> None:
-        """Change how tokens look (``colour_mode``, ``show_whitespace``, ``dropped``, ``heat``)."""
+        """Change how tokens look: ``colour_mode``, ``show_whitespace``, and per-token
+        ``dropped``, ``heat`` or ``marked`` arrays for the spans last shown."""
         if self._paint is None or "spans" in self._pending:  # new tokens wait for their layout
             self._pending.update(changes)
             return
@@ -147,8 +148,12 @@ class TokenView(ScrollView, can_focus=True):
             self.post_message(self._Wrapped(layout))
 
     def _on_token_view__wrapped(self, message: _Wrapped) -> None:
-        if message.layout.metrics is self._metrics:
-            self._apply_layout(message.layout)
+        if message.layout.metrics is not self._metrics:
+            return  # a newer text is being wrapped
+        if message.layout.width != self._wrap_width():
+            self._rewrap()  # resized while this wrap ran (a panel opened): wrap again
+            return
+        self._apply_layout(message.layout)
 
     def _apply_layout(self, layout: TextLayout) -> None:
         old = self._paint
