@@ -14,12 +14,12 @@ import numpy as np
 
 from ctxlab.core.architecture import Architecture
 from ctxlab.core.model.weights import (
-    LayerWeights,
     ModelConfig,
     ModelError,
     ModelWeights,
     f32,
     linear_in_out,
+    llama_layer,
 )
 
 SUPPORTED_ARCHITECTURES = ("llama",)
@@ -96,14 +96,10 @@ def load_weights(reader: Any, config: ModelConfig) -> ModelWeights:
         p = f"blk.{i}."
         q = unpermute_rope_rows(get(p + "attn_q.weight"), a.n_heads)
         k = unpermute_rope_rows(get(p + "attn_k.weight"), a.n_kv_heads)
-        layers.append(LayerWeights(
-            attn_norm=f32(get(p + "attn_norm.weight")),
-            qkv=linear_in_out(np.concatenate([q, k, get(p + "attn_v.weight")])),
-            out=linear_in_out(get(p + "attn_output.weight")),
-            mlp_norm=f32(get(p + "ffn_norm.weight")),
-            up=linear_in_out(np.concatenate([get(p + "ffn_gate.weight"),
-                                             get(p + "ffn_up.weight")])),
-            down=linear_in_out(get(p + "ffn_down.weight")),
+        layers.append(llama_layer(
+            get(p + "attn_norm.weight"), q, k, get(p + "attn_v.weight"),
+            get(p + "attn_output.weight"), get(p + "ffn_norm.weight"),
+            get(p + "ffn_gate.weight"), get(p + "ffn_up.weight"), get(p + "ffn_down.weight"),
         ))
     embed = f32(get("token_embd.weight"))
     head = embed.T if config.tied_embeddings else linear_in_out(get("output.weight"))

@@ -20,6 +20,7 @@ from ctxlab.core.model.weights import (
     ModelWeights,
     f32,
     linear_in_out,
+    llama_layer,
 )
 
 LLAMA_TYPES = ("llama", "mistral", "qwen2")
@@ -113,16 +114,13 @@ def _llama(config: dict, tensors: dict[str, np.ndarray], directory: Path) -> Mod
         p = f"layers.{i}."
         proj = [p + f"self_attn.{x}_proj." for x in "qkv"]
         has_bias = all(f"model.{name}bias" in tensors or name + "bias" in tensors for name in proj)
-        layers.append(LayerWeights(
-            attn_norm=f32(get(p + "input_layernorm.weight")),
-            qkv=linear_in_out(np.concatenate([get(name + "weight") for name in proj])),
-            qkv_bias=(f32(np.concatenate([get(name + "bias") for name in proj]))
-                      if has_bias else None),
-            out=linear_in_out(get(p + "self_attn.o_proj.weight")),
-            mlp_norm=f32(get(p + "post_attention_layernorm.weight")),
-            up=linear_in_out(np.concatenate([get(p + "mlp.gate_proj.weight"),
-                                             get(p + "mlp.up_proj.weight")])),
-            down=linear_in_out(get(p + "mlp.down_proj.weight")),
+        q, k, v = (get(name + "weight") for name in proj)
+        layers.append(llama_layer(
+            get(p + "input_layernorm.weight"), q, k, v,
+            get(p + "self_attn.o_proj.weight"), get(p + "post_attention_layernorm.weight"),
+            get(p + "mlp.gate_proj.weight"), get(p + "mlp.up_proj.weight"),
+            get(p + "mlp.down_proj.weight"),
+            qkv_bias=np.concatenate([get(name + "bias") for name in proj]) if has_bias else None,
         ))
     embed = f32(get("embed_tokens.weight"))
     head = embed.T if tied else linear_in_out(tensors["lm_head.weight"])

@@ -82,3 +82,21 @@ def f32(array: np.ndarray) -> np.ndarray:
 def linear_in_out(weight_out_in: np.ndarray) -> np.ndarray:
     """A torch/GGUF ``(out, in)`` matrix as the contiguous ``(in, out)`` that ``x @ W`` wants."""
     return f32(np.asarray(weight_out_in, dtype=np.float32).T)
+
+
+def llama_layer(attn_norm: np.ndarray, q: np.ndarray, k: np.ndarray, v: np.ndarray,
+                out: np.ndarray, mlp_norm: np.ndarray, gate: np.ndarray, up: np.ndarray,
+                down: np.ndarray, qkv_bias: np.ndarray | None = None) -> LayerWeights:
+    """One Llama-family layer from ``(out, in)`` matrices, fused the way the runtime wants.
+
+    Every file format names these tensors differently; this is where they meet.
+    """
+    return LayerWeights(
+        attn_norm=f32(attn_norm),
+        qkv=linear_in_out(np.concatenate([q, k, v])),
+        out=linear_in_out(out),
+        mlp_norm=f32(mlp_norm),
+        up=linear_in_out(np.concatenate([gate, up])),
+        down=linear_in_out(down),
+        qkv_bias=None if qkv_bias is None else f32(qkv_bias),
+    )
