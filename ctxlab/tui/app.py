@@ -16,6 +16,7 @@ from textual._wait import wait_for_idle
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane, TextArea
 from textual.worker import Worker, WorkerCancelled, WorkerState, get_current_worker
 
@@ -47,6 +48,13 @@ from ctxlab.tui.widgets.windows_panel import WindowsPanel
 
 # What takes the focus when a tab is shown, so its keys work at once (default: its token view).
 TAB_FOCUS = {"windows": WindowsPanel, "recall": RecallHeatmap, "size": Input}
+
+
+class MainScreen(Screen):
+    """The app's screen. It does not auto-focus: focusing a widget activates its tab, and
+    the app chooses the tab (and focus) itself once the tabs have mounted."""
+
+    AUTO_FOCUS = ""
 
 
 class CtxlabApp(ModelActions, DialogActions, App):
@@ -120,6 +128,9 @@ class CtxlabApp(ModelActions, DialogActions, App):
         yield Narration(id="narration")
         yield Static(id="status")
         yield Footer()
+
+    def get_default_screen(self) -> Screen:
+        return MainScreen(id="_default")
 
     async def on_mount(self) -> None:
         if self.settings.keymap:

@@ -41,7 +41,7 @@ class TokenView(ScrollView, can_focus=True):
         Binding("end", "jump(-1)", "Last token", show=False, id="ctxlab.cursor.last"),
     ]
     DEFAULT_CSS = """
-    TokenView { overflow-x: hidden; background: $surface; }
+    TokenView { overflow-x: hidden; background: $surface; scrollbar-gutter: stable; }
     TokenView:focus { background-tint: $foreground 3%; }
     """
 
