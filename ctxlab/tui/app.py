@@ -21,11 +21,11 @@ from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPan
 from textual.worker import Worker, WorkerCancelled, WorkerState, get_current_worker
 
 from ctxlab.config import Settings
-from ctxlab.core.tokenizers import specs
 from ctxlab.tui.analysis import AnalysisRequest, run_analysis
 from ctxlab.tui.commands import CtxlabCommands
 from ctxlab.tui.dialog_actions import DialogActions
 from ctxlab.tui.documents import DocumentError, dropped_path, read_path, read_sample
+from ctxlab.tui.key_actions import KeyActions
 from ctxlab.tui.messages import (
     AnalysisProgress,
     CountsReady,
@@ -57,7 +57,7 @@ class MainScreen(Screen):
     AUTO_FOCUS = ""
 
 
-class CtxlabApp(ModelActions, DialogActions, App):
+class CtxlabApp(KeyActions, ModelActions, DialogActions, App):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # subclasses elsewhere find it too
     TITLE = "ctxlab"
     COMMANDS = App.COMMANDS | {CtxlabCommands}
@@ -430,46 +430,3 @@ class CtxlabApp(ModelActions, DialogActions, App):
             if not any(worker.is_running for worker in self.workers):
                 return
             await asyncio.sleep(0)
-
-    # --- key actions -------------------------------------------------------------------------
-
-    def action_show_tab(self, tab: str) -> None:
-        self.show_tab(tab)
-
-    def action_toggle_edit(self) -> None:
-        self.editing = not self.editing
-        editor = self.query_one("#editor", TextArea)
-        if self.editing:
-            self.show_tab("tokens")
-            self._load_editor()
-            editor.focus()
-        else:
-            self.query_one("#token-view", TokenView).focus()
-        self._show_mode()
-
-    def action_view_tokens(self) -> None:
-        if self.editing:
-            self.action_toggle_edit()
-
-    def _load_editor(self) -> None:
-        if self._editor_version != self.session.document.version:
-            self.query_one("#editor", TextArea).load_text(self.session.document.text)
-            self._editor_version = self.session.document.version
-
-    def action_next_tokenizer(self) -> None:
-        names = list(dict.fromkeys([*self.session.compare, *specs()]))
-        current = names.index(self.session.tokenizer) if self.session.tokenizer in names else -1
-        self.set_tokenizer(names[(current + 1) % len(names)])
-
-    def action_toggle_whitespace(self) -> None:
-        self.look["show_whitespace"] = not self.look["show_whitespace"]
-        self._restyle_views()
-
-    def action_toggle_colours(self) -> None:
-        self.look["colour_mode"] = "id" if self.look["colour_mode"] == "alternate" else "alternate"
-        self._restyle_views()
-
-    def action_toggle_special(self) -> None:
-        self.session.allow_special = not self.session.allow_special
-        self.session.forget_tokens()
-        self._analyse()
