@@ -77,7 +77,7 @@ def run_analysis(request: AnalysisRequest, post: Callable[[AnalysisMessage], obj
             tokenizer = get_tokenizer(name, fetch=False)
             spans = tokenizer.encode(text, allow_special=request.allow_special)
         except Exception as exc:  # any backend failure is reported, never fatal to the session
-            post(TokenizerFailed(version, name, f"{type(exc).__name__}: {exc}"))
+            post(TokenizerFailed(version, name, failure_reason(exc)))
             continue
         known[name] = spans
         post(TokensReady(version, name, spans, time.perf_counter() - started))
@@ -98,5 +98,12 @@ def _counts(request: AnalysisRequest, known: dict[str, TokenSpans],
             counts[name] = get_tokenizer(name, fetch=False).count(
                 request.text, allow_special=request.allow_special)
         except Exception as exc:  # a window whose tokenizer is missing shows "no count"
-            post(TokenizerFailed(request.version, name, f"{type(exc).__name__}: {exc}"))
+            post(TokenizerFailed(request.version, name, failure_reason(exc)))
     return counts
+
+
+def failure_reason(exc: Exception) -> str:
+    """One line for the user: a ``UserError`` already says why and how; others name the type."""
+    from ctxlab.core.errors import UserError
+
+    return str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"

@@ -202,6 +202,7 @@ class CtxlabApp(KeyActions, ModelActions, DialogActions, App):
         if self._current(message.version):
             self.session.errors[message.tokenizer] = message.error
             self.notify(message.error, title=f"tokenizer {message.tokenizer}", severity="error")
+            self._show_counts()
 
     def on_analysis_progress(self, message: AnalysisProgress) -> None:
         if self._current(message.version):
@@ -242,7 +243,8 @@ class CtxlabApp(KeyActions, ModelActions, DialogActions, App):
         if self._active_tab() != "windows":
             return
         counts = {name: len(spans) for name, spans in self.session.spans.items()}
-        self.query_one(WindowsPanel).show_counts({**self.session.counts, **counts})
+        self.query_one(WindowsPanel).show_counts({**self.session.counts, **counts},
+                                                  self.session.errors)
 
     @work(thread=True, exclusive=True, group="windows", exit_on_error=False)
     def _load_windows(self) -> None:

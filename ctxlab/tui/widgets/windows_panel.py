@@ -19,10 +19,12 @@ def human_bytes(n: int) -> str:
     return f"{n} B"
 
 
-def gauge_text(window: Window, used: int | None) -> Text:
+def gauge_text(window: Window, used: int | None, error: str | None = None) -> Text:
     """Two lines: the model and how it is counted, then the bar and the arithmetic."""
     how = "exact" if window.exact else f"approx: {window.note}" if window.note else "approx"
     head = Text.assemble((window.name, "bold"), "  ", (f"{window.tokenizer} · {how}", "dim"))
+    if used is None and error:
+        return Text.assemble(head, "\n", (f"cannot count: {error}", "yellow"))
     if used is None:
         return Text.assemble(head, "\n", ("counting…", "dim italic"))
     result = fill(window, used)
@@ -56,9 +58,9 @@ class WindowGauge(Static):
         self.window = window
         self.band: str | None = None
 
-    def set_used(self, used: int | None) -> None:
+    def set_used(self, used: int | None, error: str | None = None) -> None:
         self.band = None if used is None else fill(self.window, used).band
-        self.update(gauge_text(self.window, used))
+        self.update(gauge_text(self.window, used, error))
 
 
 class WindowsPanel(VerticalScroll):
@@ -73,6 +75,8 @@ class WindowsPanel(VerticalScroll):
     def gauges(self) -> list[WindowGauge]:
         return list(self.query(WindowGauge).results(WindowGauge))
 
-    def show_counts(self, counts: dict[str, int]) -> None:
+    def show_counts(self, counts: dict[str, int], errors: dict[str, str] | None = None) -> None:
+        """Fill each gauge; a tokenizer that failed to load says why instead of counting."""
         for gauge in self.gauges():
-            gauge.set_used(counts.get(gauge.window.tokenizer))
+            name = gauge.window.tokenizer
+            gauge.set_used(counts.get(name), (errors or {}).get(name))
