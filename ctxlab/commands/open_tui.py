@@ -20,13 +20,10 @@ from ctxlab.commands.errors import EXIT_INPUT, CtxlabError, friendly_errors
 @friendly_errors
 def command(file: str | None, sample: str | None, tokenizers: tuple[str, ...]) -> None:
     """Open the TUI on FILE, a bundled sample, or stdin."""
-    from ctxlab.config import ConfigError, load_settings
+    from ctxlab.config import load_settings
     from ctxlab.tui.documents import DocumentError, read_path, read_sample
 
-    try:
-        settings = load_settings(flags={"tokenizers": tokenizers})
-    except ConfigError as exc:
-        raise CtxlabError(str(exc)) from None
+    settings = load_settings(flags={"tokenizers": tokenizers})  # ConfigError is a UserError
     text, name, path = "", "untitled", None
     try:
         if file == "-":

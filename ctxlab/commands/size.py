@@ -42,11 +42,8 @@ def command(params: str, context: str, arch: str | None, as_json: bool) -> None:
 def _architecture(arch: str | None):
     if arch is None:
         return None
-    from ctxlab.core.architecture import SMOLLM2_135M, ArchitectureError, from_file
+    from ctxlab.core.architecture import SMOLLM2_135M, from_file
 
     if arch.lower() in ("smollm2", "smollm2-135m"):
         return SMOLLM2_135M
-    try:
-        return from_file(arch)
-    except ArchitectureError as exc:
-        raise CtxlabError(str(exc)) from None
+    return from_file(arch)  # ArchitectureError is a UserError: friendly_errors reports it

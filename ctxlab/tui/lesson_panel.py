@@ -9,6 +9,7 @@ to the narration. Observations are kept, so stepping back is instant.
 from __future__ import annotations
 
 import json
+import re
 
 from textual import work
 from textual.binding import Binding
@@ -120,8 +121,6 @@ class LessonApp(CtxlabApp):
 
 def _observation_markdown(lines: list[str]) -> str:
     """Observation lines as a wrapped list: a code block would cut them at the panel's edge."""
-    import re
-
     def escape(line: str) -> str:
         return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", " ".join(line.split()))
 

