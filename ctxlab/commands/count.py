@@ -12,7 +12,8 @@ from ctxlab.commands.errors import EXIT_INPUT, EXIT_OVER_BUDGET, CtxlabError, fr
 from ctxlab.core.counting import CountOptions, FileCount, count_bytes, count_files
 from ctxlab.core.discovery import WalkOptions, discover
 from ctxlab.core.textfile import BINARY
-from ctxlab.core.tokenizers.registry import DEFAULT_TOKENIZERS, get_tokenizer, resolve_name
+from ctxlab.core.tokenizers.engines import DEFAULT_ENGINE, ENGINES, get_counter
+from ctxlab.core.tokenizers.registry import DEFAULT_TOKENIZERS, resolve_name
 
 EPILOG = """\b
 Exit codes: 0 ok; 1 over --budget; 2 bad usage or unknown tokenizer;
@@ -48,10 +49,12 @@ walking a tree are skipped and reported, not an error.
               help="Count an OpenAI-style messages JSON with each model's chat template.")
 @click.option("--show-template", is_flag=True, help="With --chat: print the rendered template.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("--engine", type=click.Choice(ENGINES), default=DEFAULT_ENGINE, show_default=True,
+              help="fast: exact Rust BPE for tiktoken encodings; tiktoken: reference libraries.")
 @friendly_errors
 def command(paths, tokenizers, fmt, tree, depth, top, min_share, hidden, no_ignore, include,
             exclude, special, replace_invalid, budget, per_file, jobs, chat_file, show_template,
-            quiet) -> None:
+            quiet, engine) -> None:
     """Count tokens in PATHS (files, directories, or - for stdin); default: current directory."""
     names = tuple(dict.fromkeys(resolve_name(t) for t in tokenizers)) or DEFAULT_TOKENIZERS
     if chat_file is not None:
@@ -60,14 +63,14 @@ def command(paths, tokenizers, fmt, tree, depth, top, min_share, hidden, no_igno
         count_chat_command(chat_file, names, show_template)
         return
     for name in names:
-        get_tokenizer(name)  # unknown or unavailable names fail here, before any work
+        get_counter(name, engine)  # unknown or unavailable names fail here, before any work
     options = CountOptions(names, allow_special=special, replace_invalid=replace_invalid,
-                           jobs=jobs)
+                           jobs=jobs, engine=engine)
     paths = list(paths) or [Path(".")]
     counts, problems, ignored, explicit = _gather(paths, options, hidden, no_ignore, include,
                                                   exclude, quiet)
     render(counts, problems, ignored, names, fmt, tree=tree, depth=depth, top=top,
-           min_share=min_share)
+           min_share=min_share, engine=engine)
     _exit(counts, problems, explicit, names, budget, per_file)
 
 

@@ -18,7 +18,7 @@ import click
 from ctxlab import __version__
 from ctxlab.core.counting import FileCount
 from ctxlab.core.rollup import build_tree, tree_rows
-from ctxlab.core.tokenizers.registry import get_tokenizer
+from ctxlab.core.tokenizers.engines import DEFAULT_ENGINE, get_counter
 
 SCHEMA = "ctxlab.count/1"
 SKIP_ADVICE = {
@@ -30,15 +30,18 @@ SKIP_ADVICE = {
 
 
 def render(counts: list[FileCount], problems, ignored: int, names: tuple[str, ...], fmt: str,
-           *, tree: bool, depth: int, top: int, min_share: float) -> None:
+           *, tree: bool, depth: int, top: int, min_share: float,
+           engine: str = DEFAULT_ENGINE) -> None:
     totals = _totals(counts, names)
     if fmt == "json":
-        click.echo(json.dumps(_document(counts, problems, totals, names), ensure_ascii=False,
+        click.echo(json.dumps(_document(counts, problems, totals, names, engine),
+                              ensure_ascii=False,
                               indent=2))
     elif fmt == "jsonl":
         for fc in counts:
             click.echo(json.dumps({"type": "file", **_record(fc)}, ensure_ascii=False))
-        click.echo(json.dumps({"type": "total", **totals, "tokenizers": _tokenizers(names)},
+        click.echo(json.dumps({"type": "total", **totals,
+                               "tokenizers": _tokenizers(names, engine)},
                               ensure_ascii=False))
     elif fmt == "csv":
         _csv(counts, totals, names)
@@ -66,17 +69,17 @@ def _totals(counts: list[FileCount], names: tuple[str, ...]) -> dict:
     }
 
 
-def _tokenizers(names: tuple[str, ...]) -> list[dict]:
-    infos = [get_tokenizer(n).info for n in names]
+def _tokenizers(names: tuple[str, ...], engine: str) -> list[dict]:
+    infos = [get_counter(n, engine).info for n in names]
     return [{"name": i.name, "family": i.family, "library": i.library,
              "vocab_size": i.vocab_size, "source": i.source} for i in infos]
 
 
-def _document(counts, problems, totals, names) -> dict:
+def _document(counts, problems, totals, names, engine) -> dict:
     return {
         "schema": SCHEMA,
         "ctxlab": __version__,
-        "tokenizers": _tokenizers(names),
+        "tokenizers": _tokenizers(names, engine),
         "files": [_record(fc) for fc in counts],
         "totals": totals,
         "problems": [{"path": str(p), "reason": r} for p, r in problems],

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ctxlab.core.textfile import TextFile, decode_bytes, read_text_file
-from ctxlab.core.tokenizers import get_tokenizer
+from ctxlab.core.tokenizers.engines import DEFAULT_ENGINE, get_counter
+from ctxlab.core.words import count_words
 
 PARALLEL_MIN_BYTES = 4 << 20  # below this, process start-up costs more than it saves
 ProgressFn = Callable[[int, int], None]  # (files advanced, bytes advanced)
@@ -30,6 +31,7 @@ class CountOptions:
     replace_invalid: bool = False  # count non-UTF-8 files with U+FFFD instead of skipping
     max_bytes: int | None = 512 << 20
     jobs: int = 0  # 0 = one per CPU
+    engine: str = DEFAULT_ENGINE  # "fast" (exact, where a fast library exists) or "tiktoken"
 
 
 @dataclass(frozen=True)
@@ -53,10 +55,11 @@ def count_text_file(tf: TextFile, options: CountOptions) -> FileCount:
     if not tf.counted:
         return FileCount(tf.path, tf.status, tf.size, detail=tf.detail)
     tokens = {
-        name: get_tokenizer(name).count(tf.text, allow_special=options.allow_special)
+        name: get_counter(name, options.engine).count(tf.text,
+                                                      allow_special=options.allow_special)
         for name in options.tokenizers
     }
-    return FileCount(tf.path, tf.status, tf.size, len(tf.text), len(tf.text.split()), tokens,
+    return FileCount(tf.path, tf.status, tf.size, len(tf.text), count_words(tf.text), tokens,
                      tf.bom, tf.detail)
 
 
@@ -80,7 +83,7 @@ def count_files(paths: Sequence[Path], options: CountOptions,
                 progress: ProgressFn | None = None) -> list[FileCount]:
     """Counts for ``paths`` in the given order; runs in parallel when it pays off."""
     for name in options.tokenizers:
-        get_tokenizer(name)  # load (and validate) before forking
+        get_counter(name, options.engine)  # load (and validate) before forking
     sized = [(str(p), _size(p)) for p in paths]
     total = sum(size for _, size in sized)
     jobs = options.jobs or os.cpu_count() or 1

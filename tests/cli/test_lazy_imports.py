@@ -28,8 +28,15 @@ def test_help_imports_nothing_heavy():
     assert not {m for m in loaded if m.split(".")[0] in HEAVY}
 
 
-def test_count_imports_only_tiktoken():
+def test_count_imports_only_the_fast_engine():
     loaded = imported_modules("count", "-", "-t", "cl100k_base")
+    assert "splintr" in loaded
+    assert "tiktoken" not in loaded and "numpy" not in loaded
+    assert not {m for m in loaded if m.split(".")[0] in HEAVY}
+
+
+def test_count_with_the_reference_engine_imports_only_tiktoken():
+    loaded = imported_modules("count", "-", "-t", "cl100k_base", "--engine", "tiktoken")
     assert "tiktoken" in loaded
     assert not {m for m in loaded if m.split(".")[0] in HEAVY if m.split(".")[0] != "tokenizers"}
     assert "tokenizers" not in loaded

@@ -1,0 +1,104 @@
+"""The fast engine against stock tiktoken: same vocabulary, same ids, same counts."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import tiktoken
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ctxlab.core.samples import list_samples
+from ctxlab.core.tokenizers.engines import get_counter
+from ctxlab.core.tokenizers.fast_bpe import FAST_ENCODINGS, TIKTOKEN_N_VOCAB, FastBPECounter
+from ctxlab.core.words import count_words
+
+WORDS = ["The dragon's hoard", " they'll ", "def f(x):\n    return x", "日本語のテキスト",
+         "Привет, мир", "👩‍💻🧠", "naïve café", "ＡＢＣ１２３"]
+SPECIAL_RUNS = " \t\n\r0123456789!?.,;:'\"()[]{}<>|/\\-_=+*&^%$#@~`"
+
+
+@pytest.fixture(scope="module", params=FAST_ENCODINGS)
+def pair(request):
+    name = request.param
+    return FastBPECounter(name), tiktoken.get_encoding(name)
+
+
+def test_same_ranks_and_vocabulary_size(pair):
+    fast, enc = pair
+    assert fast.info.vocab_size == enc.n_vocab
+    ranks = enc._mergeable_ranks
+    assert len(ranks) > 100_000
+    assert [r for b, r in ranks.items() if fast._fast.decode_token_bytes(r) != b] == []
+
+
+def test_ids_equal_on_bundled_samples(pair):
+    fast, enc = pair
+    for sample in list_samples():
+        text = sample.path.read_text("utf-8")
+        assert fast.ids(text) == enc.encode_ordinary(text), sample.name
+        assert fast.count(text) == len(enc.encode_ordinary(text))
+        assert fast.count(text, allow_special=True) == len(enc.encode(text, allowed_special="all"))
+
+
+def _generated_text(rng: random.Random) -> str:
+    """Words, code, runs and characters from all 17 planes, mixed the way real files mix them."""
+    parts = []
+    for _ in range(rng.randint(1, 40)):
+        kind = rng.random()
+        if kind < 0.3:
+            parts.append(rng.choice(SPECIAL_RUNS) * rng.randint(1, 300))
+        elif kind < 0.6:
+            plane = rng.randint(0, 16) << 16
+            parts.append("".join(chr(c) for c in (rng.randint(plane, plane + 0xFFFF)
+                                                  for _ in range(rng.randint(1, 12)))
+                                 if not 0xD800 <= c <= 0xDFFF))
+        elif kind < 0.65:
+            parts.append("<|endoftext|>")
+        else:
+            parts.append(rng.choice(WORDS))
+    return "".join(parts)
+
+
+def test_ids_equal_on_a_generated_corpus(pair):
+    fast, enc = pair
+    rng = random.Random(13)
+    texts = [_generated_text(rng) for _ in range(400)]
+    assert [fast.ids(t) for t in texts] == enc.encode_ordinary_batch(texts)
+    assert fast.count_batch(texts) == [len(ids) for ids in enc.encode_ordinary_batch(texts)]
+
+
+def _plane_char(plane: int):
+    return st.integers(plane << 16, (plane << 16) + 0xFFFF).map(chr)
+
+
+PIECES = st.one_of(
+    st.one_of(*[_plane_char(p) for p in range(17)]),  # includes lone surrogates in plane 0
+    st.integers(0xD800, 0xDFFF).map(chr),
+    st.tuples(st.sampled_from(SPECIAL_RUNS), st.integers(1, 500)).map(lambda cn: cn[0] * cn[1]),
+    st.just("<|endoftext|>"),
+    st.text(max_size=20),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PIECES, max_size=30).map("".join))
+def test_ids_equal_on_any_unicode(text):
+    for name in FAST_ENCODINGS:
+        fast, enc = get_counter(name, "fast"), tiktoken.get_encoding(name)
+        assert fast.ids(text) == enc.encode_ordinary(text)
+        assert fast.count(text) == len(enc.encode_ordinary(text))
+        assert fast.count(text, allow_special=True) == len(enc.encode(text, allowed_special="all"))
+
+
+def test_engines_pick_the_fast_counter_only_where_it_is_exact():
+    assert get_counter("gpt-4o", "fast").info.library.startswith("splintr-rs")
+    assert get_counter("gpt-4o", "tiktoken").info.library.startswith("tiktoken")
+    assert get_counter("gpt2", "fast").info.library.startswith("tiktoken")  # no fast ranks
+    assert TIKTOKEN_N_VOCAB.keys() == set(FAST_ENCODINGS)
+
+
+@given(st.text(st.characters(codec=None)) | st.text(alphabet=" \t\n\x1c\x1f\x0bab"))
+def test_word_count_equals_str_split(text):
+    assert count_words(text) == len(text.split())
