@@ -9,6 +9,7 @@ import click
 
 from ctxlab.commands.count_output import render
 from ctxlab.commands.errors import EXIT_INPUT, EXIT_OVER_BUDGET, CtxlabError, friendly_errors
+from ctxlab.core import count_cache
 from ctxlab.core.counting import CountOptions, FileCount, count_bytes, count_files
 from ctxlab.core.discovery import WalkOptions, discover
 from ctxlab.core.textfile import BINARY
@@ -51,10 +52,12 @@ walking a tree are skipped and reported, not an error.
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("--engine", type=click.Choice(ENGINES), default=DEFAULT_ENGINE, show_default=True,
               help="fast: exact Rust BPE for tiktoken encodings; tiktoken: reference libraries.")
+@click.option("--no-cache", is_flag=True,
+              help="Count every file afresh; do not read or update the count cache.")
 @friendly_errors
 def command(paths, tokenizers, fmt, tree, depth, top, min_share, hidden, no_ignore, include,
             exclude, special, replace_invalid, budget, per_file, jobs, chat_file, show_template,
-            quiet, engine) -> None:
+            quiet, engine, no_cache) -> None:
     """Count tokens in PATHS (files, directories, or - for stdin); default: current directory."""
     names = tuple(dict.fromkeys(resolve_name(t) for t in tokenizers)) or DEFAULT_TOKENIZERS
     if chat_file is not None:
@@ -65,7 +68,8 @@ def command(paths, tokenizers, fmt, tree, depth, top, min_share, hidden, no_igno
     for name in names:
         get_counter(name, engine)  # unknown or unavailable names fail here, before any work
     options = CountOptions(names, allow_special=special, replace_invalid=replace_invalid,
-                           jobs=jobs, engine=engine)
+                           jobs=jobs, engine=engine,
+                           cache_path=None if no_cache else str(count_cache.default_path()))
     paths = list(paths) or [Path(".")]
     counts, problems, ignored, explicit = _gather(paths, options, hidden, no_ignore, include,
                                                   exclude, quiet)
@@ -84,8 +88,12 @@ def _gather(paths, options, hidden, no_ignore, include, exclude, quiet):
     found = discover([p for p in paths if str(p) != "-"], walk)
     explicit = {str(p) for p in paths if str(p) == "-" or p.is_file()}
     with _progress(found.files, quiet) as advance:
-        counts.extend(count_files(found.files, options, advance))
+        counts.extend(count_files(found.files, options, advance, notify=_warn))
     return counts, found.problems, found.ignored, explicit
+
+
+def _warn(line: str) -> None:
+    click.echo(f"ctxlab: {line}", err=True)
 
 
 def _progress(files: list[Path], quiet: bool):

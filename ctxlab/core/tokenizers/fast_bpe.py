@@ -54,7 +54,6 @@ class FastBPECounter:
         from ctxlab.core.tokenizers.tiktoken_backend import EXACT_FOR
 
         self.name = encoding_name
-        self._fast = splintr.Tokenizer.from_pretrained(encoding_name)
         self.info = TokenizerInfo(
             name=encoding_name,
             family="tiktoken",
@@ -64,6 +63,13 @@ class FastBPECounter:
             library=f"{FAST_LIBRARY} {splintr.__version__} (tiktoken fallback)",
             exact_for=EXACT_FOR.get(encoding_name, ()),
         )
+
+    @cached_property
+    def _fast(self):
+        """The vocabulary, loaded on first use: a fully cached re-count never needs it."""
+        import splintr
+
+        return splintr.Tokenizer.from_pretrained(self.name)
 
     @cached_property
     def reference(self) -> TiktokenTokenizer:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING
 
 from ctxlab.core.tokenizers import tiktoken_files
@@ -54,18 +53,15 @@ class TiktokenTokenizer:
             exact_for=EXACT_FOR.get(encoding_name, ()),
         )
 
-    @cached_property
-    def _byte_lengths(self) -> np.ndarray:
-        """Byte length of every id, so spans need no per-token Python call."""
+    def _byte_lengths(self, ids: np.ndarray) -> np.ndarray:
+        """Byte length of each id, looked up once per distinct id: a short text pays for a
+        few lookups, not for a walk over the whole vocabulary."""
         import numpy as np
 
-        lengths = np.zeros(self._enc.n_vocab, dtype=np.int64)
-        for token_id in range(self._enc.n_vocab):
-            try:
-                lengths[token_id] = len(self._enc.decode_single_token_bytes(token_id))
-            except KeyError:
-                pass  # unused ids (gaps in some vocabularies)
-        return lengths
+        unique, inverse = np.unique(ids, return_inverse=True)
+        lengths = np.fromiter((len(self._enc.decode_single_token_bytes(int(i))) for i in unique),
+                              dtype=np.int64, count=len(unique))
+        return lengths[inverse]
 
     def _ids(self, text: str, allow_special: bool) -> list[int]:
         if allow_special:
@@ -80,7 +76,7 @@ class TiktokenTokenizer:
         ids = np.asarray(self._ids(text, allow_special), dtype=np.int64)
         special_ids = np.fromiter(self._enc._special_tokens.values(), dtype=np.int64)
         return spans_from_byte_lengths(
-            text, ids, self._byte_lengths[ids], special=np.isin(ids, special_ids)
+            text, ids, self._byte_lengths(ids), special=np.isin(ids, special_ids)
         )
 
     def count(self, text: str, *, allow_special: bool = False) -> int:

@@ -1,0 +1,230 @@
+"""A persistent cache of token counts, so re-counting an unchanged tree costs little more
+than walking it.
+
+Counts are keyed by (counter identity, content digest): the tokenizer's name, library
+version and source, plus the blake2b of the decoded text. A file whose (path, size,
+mtime_ns, inode) equal what was recorded is taken to hold the same content without
+being read, as git's index does; a stat that was recorded within two seconds of the
+file's mtime is not trusted (git's "racily clean" rule), so an edit in the same
+timestamp tick is never missed.
+
+SQLite keeps it safe across processes (WAL, a busy timeout, one transaction per run).
+A cache file that is corrupt or unreadable is set aside and rebuilt, and counting goes
+on without it: a cache can cost a re-count, never a wrong count or a failed run. Rows
+carry a last-used stamp; past ``MAX_CONTENTS`` the oldest are dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import closing, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+from ctxlab.core.textfile import EMPTY, OK
+
+MAX_CONTENTS = 200_000  # distinct file contents kept (a few tens of MB of SQLite at most)
+RACY_NS = 2_000_000_000
+SCHEMA_VERSION = 1
+_CACHEABLE = frozenset({OK, EMPTY})
+_CHUNK = 500  # SQLite's default limit on bound parameters is 999
+
+
+@dataclass(frozen=True)
+class Stat:
+    size: int
+    mtime_ns: int
+    inode: int
+
+    @classmethod
+    def of(cls, path: str) -> Stat | None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return cls(st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+@dataclass(frozen=True)
+class CachedCount:
+    status: str
+    chars: int
+    words: int
+    bom: bool
+    tokens: dict[str, int]  # tokenizer name -> count
+
+
+def digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def default_path() -> Path:
+    from ctxlab.core.assets import cache_dir
+
+    return cache_dir() / "counts.sqlite3"
+
+
+class CountCache:
+    """Lookups and one batched write per run; every failure degrades to "not cached"."""
+
+    def __init__(self, path: Path, counters: dict[str, str]) -> None:
+        self.path = path
+        self.counters = counters  # tokenizer name -> identity key
+        self.warning = ""  # one line for the user when the cache had to be set aside
+        self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection | None:
+        for attempt in range(2):
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+                _create(db)
+                return db
+            except sqlite3.DatabaseError as exc:  # corrupt, or not a database at all
+                if attempt == 0:
+                    self.warning = f"count cache {self.path} was unreadable ({exc}); rebuilt it"
+                    self._set_aside()
+            except OSError as exc:
+                self.warning = f"count cache disabled: {exc.strerror or exc}"
+                return None
+        self.warning = f"count cache {self.path} is unusable; counting without it"
+        return None
+
+    def _set_aside(self) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            with suppress(OSError):
+                os.replace(f"{self.path}{suffix}", f"{self.path}{suffix}.corrupt")
+
+    def lookup(self, stats: dict[str, Stat]) -> dict[str, tuple[bytes, CachedCount]]:
+        """Paths whose stat matches a trusted record and whose counts are all cached."""
+        if self._db is None or not stats:
+            return {}
+        try:
+            known = {}
+            for chunk in _chunks(list(stats)):
+                rows = self._db.execute(
+                    f"SELECT path, size, mtime_ns, inode, digest FROM files "
+                    f"WHERE path IN ({_marks(chunk)})", chunk)
+                for path, size, mtime_ns, inode, dig in rows:
+                    if Stat(size, mtime_ns, inode) == stats[path]:
+                        known[path] = dig
+            counts = self.contents(set(known.values()))
+        except sqlite3.DatabaseError as exc:
+            self._fail(exc)
+            return {}
+        return {path: (dig, counts[dig]) for path, dig in known.items() if dig in counts}
+
+    def contents(self, digests: Iterable[bytes]) -> dict[bytes, CachedCount]:
+        """Cached counts for content digests that have every tokenizer of this run."""
+        if self._db is None:
+            return {}
+        digests = list(digests)
+        found: dict[bytes, CachedCount] = {}
+        wanted = {key: name for name, key in self.counters.items()}
+        try:
+            for chunk in _chunks(digests):
+                marks = _marks(chunk)
+                heads = {row[0]: row[1:] for row in self._db.execute(
+                    f"SELECT digest, status, chars, words, bom FROM content "
+                    f"WHERE digest IN ({marks})", chunk)}
+                tokens: dict[bytes, dict[str, int]] = {}
+                for dig, counter, count in self._db.execute(
+                        f"SELECT digest, counter, tokens FROM tokens WHERE digest IN ({marks})",
+                        chunk):
+                    if counter in wanted:
+                        tokens.setdefault(dig, {})[wanted[counter]] = count
+                for dig, (status, chars, words, bom) in heads.items():
+                    if len(tokens.get(dig, ())) == len(wanted):
+                        found[dig] = CachedCount(status, chars, words, bool(bom), tokens[dig])
+        except sqlite3.DatabaseError as exc:
+            self._fail(exc)
+            return {}
+        return found
+
+    def record(self, entries: Sequence[tuple[str, Stat | None, bytes, CachedCount]],
+               used: Iterable[bytes] = ()) -> None:
+        """Store new counts (path, stat before reading, digest, counts); stamp used rows."""
+        if self._db is None:
+            return
+        now = time.time_ns()
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            for path, stat, dig, cc in entries:
+                if cc.status not in _CACHEABLE:
+                    continue
+                self._db.execute("INSERT OR REPLACE INTO content VALUES (?, ?, ?, ?, ?, ?)",
+                                 (dig, cc.status, cc.chars, cc.words, int(cc.bom), now))
+                self._db.executemany("INSERT OR REPLACE INTO tokens VALUES (?, ?, ?)",
+                                     [(dig, self.counters[n], c) for n, c in cc.tokens.items()])
+                if stat is not None and now - stat.mtime_ns > RACY_NS:
+                    self._db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
+                                     (path, stat.size, stat.mtime_ns, stat.inode, dig))
+            for chunk in _chunks(list(set(used))):
+                self._db.execute(f"UPDATE content SET used = ? WHERE digest IN ({_marks(chunk)})",
+                                 [now, *chunk])
+            self._prune()
+            self._db.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            self._fail(exc)
+
+    def _prune(self) -> None:
+        assert self._db is not None
+        (n,) = self._db.execute("SELECT COUNT(*) FROM content").fetchone()
+        if n <= MAX_CONTENTS:
+            return
+        self._db.execute("DELETE FROM content WHERE digest IN (SELECT digest FROM content "
+                         "ORDER BY used LIMIT ?)", (n - MAX_CONTENTS,))
+        self._db.execute("DELETE FROM tokens WHERE digest NOT IN (SELECT digest FROM content)")
+        self._db.execute("DELETE FROM files WHERE digest NOT IN (SELECT digest FROM content)")
+
+    def _fail(self, exc: Exception) -> None:
+        self.warning = f"count cache {self.path} failed ({exc}); counting without it"
+        with suppress(sqlite3.Error):
+            assert self._db is not None
+            self._db.close()
+        self._db = None
+        if isinstance(exc, sqlite3.DatabaseError) and "malformed" in str(exc):
+            self._set_aside()
+
+    def close(self) -> None:
+        if self._db is not None:
+            with suppress(sqlite3.Error):
+                self._db.close()
+
+
+def _create(db: sqlite3.Connection) -> None:
+    with closing(db.execute("PRAGMA user_version")) as cur:
+        version = cur.fetchone()[0]
+    if version not in (0, SCHEMA_VERSION):
+        raise sqlite3.DatabaseError(f"schema version {version}")
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.executescript(f"""
+        CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER,
+            mtime_ns INTEGER, inode INTEGER, digest BLOB);
+        CREATE TABLE IF NOT EXISTS content (digest BLOB PRIMARY KEY, status TEXT,
+            chars INTEGER, words INTEGER, bom INTEGER, used INTEGER);
+        CREATE TABLE IF NOT EXISTS tokens (digest BLOB, counter TEXT, tokens INTEGER,
+            PRIMARY KEY (digest, counter));
+        PRAGMA user_version = {SCHEMA_VERSION};
+    """)
+
+
+def counter_identity(name: str, library: str, source: str, allow_special: bool) -> str:
+    """What a count depends on besides the text; a tokenizer file adds its own stat."""
+    key = f"{name}|{library}|{source}|special={int(allow_special)}"
+    stat = Stat.of(source) if source and os.path.isfile(source) else None
+    return f"{key}|{stat.size}:{stat.mtime_ns}" if stat else key
+
+
+def _chunks(items: list) -> Iterator[list]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start:start + _CHUNK]
+
+
+def _marks(chunk: list) -> str:
+    return ",".join("?" * len(chunk))
