@@ -39,8 +39,9 @@ def command(file: str | None, sample: str | None, tokenizers: tuple[str, ...]) -
         raise CtxlabError(str(exc), EXIT_INPUT) from None
 
     from ctxlab.tui.app import CtxlabApp
+    from ctxlab.tui.launch import run_app
 
-    CtxlabApp(settings=settings, text=text, name=name, path=path).run()
+    run_app(CtxlabApp(settings=settings, text=text, name=name, path=path))
 
 
 def _reattach_terminal() -> None:

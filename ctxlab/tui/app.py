@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerCancelled, WorkerState, get_current_wor
 from ctxlab.config import Settings
 from ctxlab.tui.analysis import AnalysisRequest, run_analysis
 from ctxlab.tui.commands import CtxlabCommands
+from ctxlab.tui.delivery import may_open
 from ctxlab.tui.dialog_actions import DialogActions
 from ctxlab.tui.documents import DocumentError, dropped_path, read_path, read_sample
 from ctxlab.tui.key_actions import KeyActions
@@ -345,6 +346,10 @@ class CtxlabApp(KeyActions, ModelActions, DialogActions, App):
 
     def open_path(self, path: Path | str) -> None:
         path = Path(path).expanduser()
+        if not may_open(self, path):
+            self.notify("a served session opens the bundled samples only (o)", title="open",
+                        severity="warning")
+            return
         try:
             self.set_document(read_path(path), path.name, path)
         except DocumentError as exc:

@@ -9,9 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import work
+from textual import events, work
 
 from ctxlab.core.spans import TokenSpans
+from ctxlab.tui.delivery import deliver, notify_delivered, notify_failed, safe_filename
 
 if TYPE_CHECKING:
     from ctxlab.tui.session import Session
@@ -40,12 +41,16 @@ class DialogActions:
                 kind, value = choice
                 self.open_sample(value) if kind == "sample" else self.open_path(value)
 
-        self.push_screen(OpenScreen(), chosen)
+        self.push_screen(OpenScreen(browse=not self.is_web), chosen)
 
     def action_save(self) -> None:
         from ctxlab.tui.screens.save_screen import SaveScreen
 
         doc = self.session.document
+        if self.is_web:  # served: the text goes to the student's browser, not the server's disk
+            name = safe_filename(doc.name)
+            deliver(self, doc.text, name if Path(name).suffix else f"{name}.txt", self.export_dir)
+            return
         suggested = str(doc.path or Path.cwd() / f"{doc.name}.txt")
         self.push_screen(SaveScreen(suggested), self.save_text)
 
@@ -61,25 +66,31 @@ class DialogActions:
         self.notify(f"saved {len(self.session.document.text):,} chars to {destination}")
 
     def action_export(self, kind: str) -> None:
-        stem = f"ctxlab-{Path(self.session.document.name).stem}-{self.session.tokenizer}"
+        name = safe_filename("ctxlab", Path(self.session.document.name).stem,
+                             self.session.tokenizer, suffix=f".{kind}")
         if kind == "svg":
-            saved = self.save_screenshot(f"{stem}.svg", str(self.export_dir))
-            self.notify(f"saved {saved}", title="export")
+            deliver(self, self.export_screenshot(), name, self.export_dir)
             return
         spans = self.session.spans.get(self.session.tokenizer)
         if spans is None:
             self.notify("no tokens yet", title="export", severity="warning")
             return
         self._export_html(spans, self.session.tokenizer, self.look["colour_mode"],
-                          self.session.document.name, self.export_dir / f"{stem}.html")
+                          self.session.document.name, name)
 
     @work(thread=True, group="export", exit_on_error=False)
     def _export_html(self, spans: TokenSpans, tokenizer: str, colour_mode: str, title: str,
-                     destination: Path) -> None:
+                     name: str) -> None:
         from ctxlab.tui.export import token_html
 
-        destination.write_text(token_html(spans, tokenizer, colour_mode, title), encoding="utf-8")
-        self.call_from_thread(self.notify, f"saved {destination}", title="export")
+        page = token_html(spans, tokenizer, colour_mode, title)
+        self.call_from_thread(deliver, self, page, name, self.export_dir)
+
+    def on_delivery_complete(self, event: events.DeliveryComplete) -> None:
+        notify_delivered(self, event)
+
+    def on_delivery_failed(self, event: events.DeliveryFailed) -> None:
+        notify_failed(self, event)
 
     def action_help(self) -> None:
         from ctxlab.tui.screens.help_screen import HelpScreen

@@ -141,5 +141,6 @@ def _document(step: Step) -> str:
 def run_lesson_app(settings: Settings | None, lesson: Lesson | None, start: int = 0) -> None:
     """Open the TUI in lesson mode at step ``start`` (the first lesson when none is named)."""
     from ctxlab.core.lessons.loader import list_lessons
+    from ctxlab.tui.launch import run_app
 
-    LessonApp(settings, lesson or list_lessons()[0], start).run()
+    run_app(LessonApp(settings, lesson or list_lessons()[0], start))

@@ -27,18 +27,26 @@ class OpenScreen(ModalScreen[tuple[str, str] | None]):
     OpenScreen #tree { width: 1fr; }
     """
 
-    def __init__(self, start: Path | None = None) -> None:
+    def __init__(self, start: Path | None = None, browse: bool = True) -> None:
+        """``browse=False`` (a served session): samples only, no view of the server's disk."""
         super().__init__()
         self.start = start or Path.cwd()
+        self.browse = browse
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label("Open a sample (left), a file (right), or type a path and press Enter.")
-            yield Input(placeholder="path/to/file.txt", id="open-path")
+            if self.browse:
+                yield Label("Open a sample (left), a file (right), or type a path and press "
+                            "Enter.")
+                yield Input(placeholder="path/to/file.txt", id="open-path")
+            else:
+                yield Label("Open a sample (this session is served: the server's files stay "
+                            "closed).")
             with Horizontal():
                 yield OptionList(*(Option(f"{s.title}\n[dim]{s.name}[/dim]", id=s.name)
                                    for s in list_samples()), id="samples")
-                yield DirectoryTree(self.start, id="tree")
+                if self.browse:
+                    yield DirectoryTree(self.start, id="tree")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(("sample", str(event.option.id)))
