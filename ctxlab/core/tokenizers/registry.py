@@ -43,7 +43,7 @@ def _tiktoken_spec(name: str) -> TokenizerSpec:
     def load(_fetch: bool) -> Tokenizer:
         from ctxlab.core.tokenizers.tiktoken_backend import TiktokenTokenizer
 
-        return TiktokenTokenizer(name)
+        return TiktokenTokenizer.openai(name)
 
     def availability() -> Availability:
         from ctxlab.core.tokenizers import tiktoken_files
@@ -101,11 +101,22 @@ def _asset_spec(name: str, asset_name: str, family: str, description: str,
     return TokenizerSpec(name, family, description, exact_for, load, availability, asset.licence)
 
 
-def _open_mistral(path: Path) -> Tokenizer:
-    from ctxlab.core.tokenizers.sentencepiece_backend import SentencePieceTokenizer
+def _sentencepiece_opener(name: str, exact_for: tuple[str, ...]) -> Callable[[Path], Tokenizer]:
+    def opener(path: Path) -> Tokenizer:
+        from ctxlab.core.tokenizers.sentencepiece_backend import SentencePieceTokenizer
 
-    return SentencePieceTokenizer(path, name="mistral-v1", licence="Apache-2.0",
-                                  exact_for=MISTRAL_V1_MODELS)
+        return SentencePieceTokenizer(path, name=name, licence="Apache-2.0", exact_for=exact_for)
+
+    return opener
+
+
+def _rank_file_opener(kind: str) -> Callable[[Path], Tokenizer]:
+    def opener(path: Path) -> Tokenizer:
+        from ctxlab.core.tokenizers import rank_files
+
+        return getattr(rank_files, kind)(path)
+
+    return opener
 
 
 def _open_claude(path: Path) -> Tokenizer:
@@ -115,17 +126,36 @@ def _open_claude(path: Path) -> Tokenizer:
                                  exact_for=("claude-2", "claude-instant-1"))
 
 
+def _open_qwen3(path: Path) -> Tokenizer:
+    from ctxlab.core.tokenizers.hf_backend import HFTokenizer
+
+    assets.ensure("qwen3-config")  # the chat template sits beside tokenizer.json
+    return HFTokenizer.from_file(path, name="qwen3", licence="Apache-2.0",
+                                 exact_for=QWEN3_MODELS)
+
+
 def _open_gguf(path: Path) -> Tokenizer:
     module = importlib.import_module("ctxlab.core.tokenizers.gguf_backend")
     return module.GGUFTokenizer.from_file(path, name="smollm2")
 
 
-MISTRAL_V1_MODELS = ("mistral-7b-v0.1", "open-mistral-7b", "open-mixtral-8x7b")
+# Which Mistral model uses which file: mistral_common's own MODEL_NAME_TO_TOKENIZER_CLS.
+MISTRAL_V1_MODELS = ("mistral-7b-v0.1", "open-mistral-7b", "open-mixtral-8x7b",
+                     "mistral-medium-2312")
+MISTRAL_V2_MODELS = ("mistral-small-2402", "mistral-large-2402", "mistral-small-2312",
+                     "mistral-tiny-2312")
+MISTRAL_V3_MODELS = ("mistral-7b-v0.3", "mistral-7b-instruct-v0.3", "open-mixtral-8x22b",
+                     "mixtral-8x22b", "codestral-2405", "codestral-22b", "codestral-mamba",
+                     "mistral-large-2407", "mistral-tiny-2407")
+MISTRAL_V7_MODELS = ("mistral-large-2411", "pixtral-large-2411")
+# Qwen2, 2.5 and 3 share one 151,643-token BPE; Qwen 3.5 and later do not (see catalogue).
+QWEN3_MODELS = ("qwen3", "qwen2.5", "qwen2-5", "qwen2", "qwq-32b", "qwen3-coder", "qwen3-next")
 
 _SPECS: dict[str, TokenizerSpec] = {}
 _ALIASES = {"r50k": "r50k_base", "p50k": "p50k_base", "cl100k": "cl100k_base",
             "o200k": "o200k_base", "harmony": "o200k_harmony", "deepseek": "deepseek-v4",
-            "mistral": "mistral-v1", "claude": "claude-legacy", "smollm2-135m": "smollm2"}
+            "mistral": "mistral-v1", "claude": "claude-legacy", "smollm2-135m": "smollm2",
+            "llama-3": "llama3", "llama-4": "llama4", "qwen": "qwen3", "gemma": "gemma3"}
 _lock = threading.Lock()
 _cache: dict[str, Tokenizer] = {}
 
@@ -138,10 +168,29 @@ def specs() -> dict[str, TokenizerSpec]:
         for enc in ENCODINGS:
             _SPECS[enc] = _tiktoken_spec(enc)
         _SPECS["deepseek-v4"] = _deepseek_spec()
-        _SPECS["mistral-v1"] = _asset_spec(
-            "mistral-v1", "mistral-v1", "sentencepiece",
-            "Mistral v1 SentencePiece (32000 pieces, byte fallback)", MISTRAL_V1_MODELS,
-            _open_mistral)
+        for version, models, pieces in (("v1", MISTRAL_V1_MODELS, "32,000"),
+                                        ("v2", MISTRAL_V2_MODELS, "32,768"),
+                                        ("v3", MISTRAL_V3_MODELS, "32,768"),
+                                        ("v7", MISTRAL_V7_MODELS, "32,768")):
+            name = f"mistral-{version}"
+            _SPECS[name] = _asset_spec(
+                name, name, "sentencepiece",
+                f"Mistral {version} SentencePiece ({pieces} pieces, byte fallback)", models,
+                _sentencepiece_opener(name, models))
+        from ctxlab.core.tokenizers.rank_files import LLAMA3_MODELS, LLAMA4_MODELS, TEKKEN_MODELS
+
+        _SPECS["tekken"] = _asset_spec(
+            "tekken", "tekken", "tiktoken", "Mistral Tekken byte-level BPE (131,072 ids)",
+            TEKKEN_MODELS, _rank_file_opener("tekken"))
+        _SPECS["llama3"] = _asset_spec(
+            "llama3", "llama3", "tiktoken", "Meta Llama 3 byte-level BPE (128,256 ids)",
+            LLAMA3_MODELS, _rank_file_opener("llama3"))
+        _SPECS["llama4"] = _asset_spec(
+            "llama4", "llama4", "tiktoken", "Meta Llama 4 byte-level BPE (202,048 ids)",
+            LLAMA4_MODELS, _rank_file_opener("llama4"))
+        _SPECS["qwen3"] = _asset_spec(
+            "qwen3", "qwen3", "huggingface", "Qwen3 byte-level BPE (151,669 ids)",
+            QWEN3_MODELS, _open_qwen3)
         _SPECS["claude-legacy"] = _asset_spec(
             "claude-legacy", "claude-legacy", "huggingface",
             "Anthropic's pre-Claude-3 BPE (a stand-in for newer Claude models)",

