@@ -76,7 +76,7 @@ class FastBPECounter:
         """The stock tiktoken encoding, loaded only when a text needs it."""
         from ctxlab.core.tokenizers.tiktoken_backend import TiktokenTokenizer
 
-        return TiktokenTokenizer(self.name)
+        return TiktokenTokenizer.openai(self.name)
 
     def ids(self, text: str, *, allow_special: bool = False) -> list[int]:
         """Exactly tiktoken's ``encode_ordinary`` (or ``encode(allowed_special="all")``)."""
