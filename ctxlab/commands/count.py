@@ -52,14 +52,34 @@ walking a tree are skipped and reported, not an error.
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("--engine", type=click.Choice(ENGINES), default=DEFAULT_ENGINE, show_default=True,
               help="fast: exact Rust BPE for tiktoken encodings; tiktoken: reference libraries.")
+@click.option("--field", "fields", multiple=True,
+              help="Dataset mode: count this field of each record (dotted path; repeatable).")
+@click.option("--budget-per-record", type=click.IntRange(min=0),
+              help="Datasets: report (and exit 1 on) records over N tokens.")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local",
+              show_default=True, help="Datasets: local process pool, or Ray Data.")
+@click.option("--ray-address", help="With --executor ray: a cluster (ray://HOST:10001); "
+              "default: a local Ray started for this run.")
 @click.option("--no-cache", is_flag=True,
               help="Count every file afresh; do not read or update the count cache.")
 @friendly_errors
 def command(paths, tokenizers, fmt, tree, depth, top, min_share, hidden, no_ignore, include,
             exclude, special, replace_invalid, budget, per_file, jobs, chat_file, show_template,
-            quiet, engine, no_cache) -> None:
+            quiet, engine, fields, budget_per_record, executor, ray_address,
+            no_cache) -> None:
     """Count tokens in PATHS (files, directories, or - for stdin); default: current directory."""
     names = tuple(dict.fromkeys(resolve_name(t) for t in tokenizers)) or DEFAULT_TOKENIZERS
+    sources = _dataset_sources(paths, chat_file, fields, executor)
+    if sources:
+        from ctxlab.commands.dataset_count import count_datasets_command
+        from ctxlab.core.dataset_count import DatasetOptions
+
+        chat = chat_file is not None
+        options = DatasetOptions(names, fields or (("messages",) if chat else ()), chat=chat,
+                                 engine=engine, jobs=jobs)
+        count_datasets_command(sources, options, fmt, budget_per_record, quiet, executor,
+                               ray_address)
+        return
     if chat_file is not None:
         from ctxlab.commands.chat_count import count_chat_command
 
@@ -76,6 +96,25 @@ def command(paths, tokenizers, fmt, tree, depth, top, min_share, hidden, no_igno
     render(counts, problems, ignored, names, fmt, tree=tree, depth=depth, top=top,
            min_share=min_share, engine=engine)
     _exit(counts, problems, explicit, names, budget, per_file)
+
+
+def _dataset_sources(paths, chat_file, fields, executor) -> list[str]:
+    """Dataset mode's sources, or [] for ordinary file counting; mixing the two is refused."""
+    from ctxlab.core.datasets import HF_PREFIX, PARQUET_SUFFIX, is_dataset
+
+    named = [str(p) for p in paths] + ([str(chat_file)] if chat_file is not None else [])
+    datasets = [s for s in named if is_dataset(s)]
+    needs_field = [s for s in datasets if s.startswith(HF_PREFIX) or s.endswith(PARQUET_SUFFIX)]
+    chat_dataset = chat_file is not None and is_dataset(str(chat_file))
+    if not (fields or needs_field or chat_dataset or executor == "ray"):
+        return []
+    if len(datasets) < len(named) or not datasets:
+        raise CtxlabError("--field, --chat on a dataset and --executor ray take datasets only "
+                          "(.jsonl, .jsonl.gz, .jsonl.zst, .parquet, hf-dataset:NAME[:split])")
+    if not fields and not chat_dataset:
+        raise CtxlabError(f"{needs_field[0] if needs_field else datasets[0]}: name the text to "
+                          "count with --field NAME (or --chat for a messages list)")
+    return datasets
 
 
 def _gather(paths, options, hidden, no_ignore, include, exclude, quiet):

@@ -64,9 +64,14 @@ def load_messages(path: str | Path) -> list[Message]:
         raise ChatError(f"{path}: not valid JSON ({exc})") from None
     if isinstance(data, dict):
         data = data.get("messages")
+    return parse_messages(data, path)
+
+
+def parse_messages(data, where) -> list[Message]:
+    """Validated messages from an already-parsed value (a file's, or one dataset record's)."""
     if not isinstance(data, list) or not data:
-        raise ChatError(f"{path}: expected a non-empty JSON list of messages")
-    return [_message(m, i, path) for i, m in enumerate(data)]
+        raise ChatError(f"{where}: expected a non-empty JSON list of messages")
+    return [_message(m, i, where) for i, m in enumerate(data)]
 
 
 def _message(raw, index: int, path) -> Message:
