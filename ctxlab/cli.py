@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "assets": ("assets", "Fetch or list pinned tokenizer and model files (hash-checked)."),
     "fit": ("fit", "Show how full each model's context window is for FILE(s)."),
     "truncate": ("truncate", "Cut a document to a token budget with a truncation strategy."),
+    "split": ("split", "Split FILE into token-exact chunks of at most N tokens (RAG, prompts)."),
     "models": ("models", "Search the model catalogue: context, output limit, price, tokenizer."),
     "model": ("model", "Manage and inspect the small local language model."),
     "surprisal": ("surprisal", "Per-token loss of FILE with full context vs under a window."),

@@ -1,0 +1,64 @@
+"""``ctxlab split FILE --max-tokens N``: token-exact chunks for RAG and prompts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ctxlab.commands.errors import CtxlabError, friendly_errors
+from ctxlab.commands.inputs import read_input_text
+from ctxlab.core.split import Chunk, split_text
+from ctxlab.core.tokenizers.engines import DEFAULT_ENGINE, ENGINES, get_counter
+from ctxlab.core.tokenizers.registry import get_tokenizer
+
+
+@click.command()
+@click.argument("path", type=click.Path(path_type=Path, allow_dash=True))
+@click.option("--max-tokens", "-n", type=int, required=True, help="Most tokens per chunk.")
+@click.option("--overlap", "-k", type=int, default=0, show_default=True,
+              help="Tokens each chunk repeats from the end of the previous one.")
+@click.option("-t", "--tokenizer", default="o200k_base", show_default=True)
+@click.option("-o", "--out-dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Write one file per chunk here (NAME.0001.EXT ...) instead of JSONL.")
+@click.option("--engine", type=click.Choice(ENGINES), default=DEFAULT_ENGINE, show_default=True)
+@friendly_errors
+def command(path, max_tokens, overlap, tokenizer, out_dir, engine) -> None:
+    """Split PATH (- for stdin) into chunks of at most --max-tokens tokens, cut at paragraph,
+    line or sentence ends when they fit and at token boundaries otherwise. Prints JSONL
+    (index, start, end, tokens, cut, text) unless --out-dir is given."""
+    text = read_input_text(path)
+    counter = get_counter(tokenizer, engine)
+    full = get_tokenizer(tokenizer)
+    chunks = split_text(text, counter.count, lambda t: _token_starts(full, t), max_tokens,
+                        overlap)
+    if out_dir is None:
+        for chunk in chunks:
+            click.echo(json.dumps(_record(chunk, counter.info.name), ensure_ascii=False))
+        return
+    _write_files(chunks, path, out_dir)
+
+
+def _token_starts(tokenizer, text: str) -> list[int | None]:
+    spans = tokenizer.encode(text)
+    starts = spans.char_start.tolist()
+    return [s if i == 0 or s > starts[i - 1] else None for i, s in enumerate(starts)]
+
+
+def _record(chunk: Chunk, name: str) -> dict:
+    return {"index": chunk.index, "start": chunk.start, "end": chunk.end, "tokens": chunk.tokens,
+            "tokenizer": name, "cut": chunk.cut, "text": chunk.text}
+
+
+def _write_files(chunks: list[Chunk], source: Path, out_dir: Path) -> None:
+    """Never overwrites: an existing chunk file stops the run before anything is written."""
+    stem, suffix = (source.stem, source.suffix) if str(source) != "-" else ("stdin", ".txt")
+    targets = [out_dir / f"{stem}.{c.index + 1:04d}{suffix}" for c in chunks]
+    existing = [t for t in targets if t.exists()]
+    if existing:
+        raise CtxlabError(f"{existing[0]} already exists; choose an empty --out-dir")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for chunk, target in zip(chunks, targets, strict=True):
+        target.write_text(chunk.text, "utf-8")
+    click.echo(f"{len(chunks)} chunks written to {out_dir}", err=True)

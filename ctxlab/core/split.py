@@ -1,0 +1,123 @@
+"""Split a text into chunks of at most N tokens, cut where a reader would cut.
+
+Each chunk is a slice ``text[start:end]`` of the source, so chunks concatenate back
+to it (less the overlaps). A chunk ends at the furthest paragraph break that keeps
+it within budget; failing that, the furthest line break, then sentence end, then
+token boundary. Every accepted end is checked by re-encoding the chunk exactly as
+it will be used, so ``count(chunk) <= max_tokens`` always holds (BPE counts are not
+additive: two pieces can take more tokens joined than apart, or fewer).
+
+With ``overlap`` K, each chunk after the first starts with the last ~K tokens of
+the previous one (cut at a token boundary), so context carries across chunks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ctxlab.core.errors import UserError
+
+# Where a reader would cut, strongest first; a cut goes after the match.
+BOUNDARIES = (
+    ("paragraph", re.compile(r"\n[ \t]*\n\s*")),
+    ("line", re.compile(r"\n")),
+    ("sentence", re.compile(r"(?<=[.!?。！？])[\"')\]]*\s+")),
+)
+MAX_TOKEN_CHARS = 256  # no tokenizer ctxlab ships has a token longer than this
+
+
+class SplitError(UserError):
+    """The budget cannot hold even one character, or the overlap leaves no room."""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    index: int
+    start: int  # char offsets into the source text; overlap included
+    end: int
+    tokens: int
+    cut: str  # what ended it: paragraph, line, sentence, token, or end
+    text: str
+
+
+TokenStarts = Callable[[str], list[int | None]]
+
+
+def split_text(text: str, count: Callable[[str], int], token_starts: TokenStarts,
+               max_tokens: int, overlap: int = 0) -> list[Chunk]:
+    """Chunks of ``text``. ``count`` counts a string; ``token_starts`` gives, per token, the
+    char offset it starts at, or None where it continues a character split across tokens."""
+    if max_tokens < 1:
+        raise SplitError("--max-tokens must be at least 1")
+    if not 0 <= overlap < max_tokens:
+        raise SplitError("--overlap must be at least 0 and less than --max-tokens")
+    chunks: list[Chunk] = []
+    pos = 0
+    while pos < len(text):
+        start = pos
+        if chunks and overlap:
+            start = _overlap_start(text, chunks[-1], overlap, token_starts)
+        end, cut = _furthest_end(text, start, pos, max_tokens, count, token_starts)
+        if end <= pos and start < pos:  # the overlap left no room: drop it for this chunk
+            start = pos
+            end, cut = _furthest_end(text, start, pos, max_tokens, count, token_starts)
+        if end <= pos:
+            raise SplitError(f"--max-tokens {max_tokens} cannot hold the character at "
+                             f"offset {pos} ({text[pos]!r})")
+        piece = text[start:end]
+        chunks.append(Chunk(len(chunks), start, end, count(piece), cut, piece))
+        pos = end
+    return chunks
+
+
+def _furthest_end(text: str, start: int, pos: int, budget: int, count, token_starts
+                  ) -> tuple[int, str]:
+    limit = min(len(text), pos + budget * MAX_TOKEN_CHARS)
+    if limit == len(text) and count(text[start:]) <= budget:
+        return len(text), "end"
+    for name, pattern in BOUNDARIES:
+        ends = [m.end() for m in pattern.finditer(text, pos, limit) if m.end() > pos]
+        best = _largest_fitting(text, start, ends, budget, count)
+        if best is not None:
+            return best, name
+    starts = _first_token_starts(text, start, limit, budget + 1, token_starts)
+    fitting = [start + s for i, s in enumerate(starts[:budget + 1])
+               if s is not None and start + s > pos]
+    for end in reversed(fitting):
+        if count(text[start:end]) <= budget:
+            return end, "token"
+    return pos, "token"
+
+
+def _first_token_starts(text: str, start: int, limit: int, wanted: int, token_starts
+                        ) -> list[int | None]:
+    """Token starts of a window just big enough to hold ``wanted`` tokens (grown as needed)."""
+    size = wanted * 8
+    while True:
+        end = min(start + size, limit)
+        starts = token_starts(text[start:end])
+        if len(starts) > wanted or end == limit:
+            return starts
+        size *= 4
+
+
+def _largest_fitting(text: str, start: int, ends: list[int], budget: int, count) -> int | None:
+    """Binary search over candidate ends; every answer is verified by an exact count."""
+    lo, hi, best = 0, len(ends) - 1, None
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        if count(text[start:ends[mid]]) <= budget:
+            best, lo = ends[mid], mid + 1
+        else:
+            hi = mid - 1
+    return best
+
+
+def _overlap_start(text: str, previous: Chunk, overlap: int, token_starts) -> int:
+    """Offset where the last ``overlap`` tokens of ``previous`` begin (a token boundary)."""
+    starts = token_starts(previous.text)
+    index = max(len(starts) - overlap, 0)
+    candidates = [s for s in starts[index:] if s]
+    return previous.start + candidates[0] if candidates else previous.end
