@@ -10,6 +10,7 @@ session opened or closed instead of a log line per request.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ class ClassroomServer(Server):
                          templates_path=TEMPLATES)
         self.max_sessions = max_sessions
         self.sessions = 0
+        self._handlers: set[asyncio.Task] = set()  # one per open session
         self.fixed_url = public_url  # None: links follow the Host the browser used
 
     def initialize_logging(self) -> None:
@@ -38,6 +40,12 @@ class ClassroomServer(Server):
 
     async def on_startup(self, app: web.Application) -> None:
         """The command prints the address itself; textual-serve's banner is not ours."""
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        """Ctrl+C: end every session now (aiohttp would wait a minute for open websockets)."""
+        for handler in self._handlers:
+            handler.cancel()  # textual-serve then closes the socket and quits the app
+        await asyncio.gather(*self._handlers, return_exceptions=True)
 
     @aiohttp_jinja2.template("app_index.html")
     async def handle_index(self, request: web.Request) -> dict[str, Any]:
@@ -58,9 +66,12 @@ class ClassroomServer(Server):
         self.sessions += 1
         self._say(f"session opened for {request.remote} ({self.sessions} of "
                   f"{self.max_sessions} in use)")
+        handler = asyncio.current_task()
+        self._handlers.add(handler)
         try:
             return await super().handle_websocket(request)
         finally:
+            self._handlers.discard(handler)
             self.sessions -= 1
             self._say(f"session closed ({self.sessions} of {self.max_sessions} in use)")
 

@@ -324,7 +324,7 @@ class CtxlabApp(KeyActions, ModelActions, DialogActions, App):
         typing_elsewhere = isinstance(self.focused, (Input, TextArea)) or len(self.screen_stack) > 1
         if self.editing or typing_elsewhere:
             return
-        path = dropped_path(event.text)
+        path = None if self.is_web else dropped_path(event.text)  # served: the server's disk
         if path is not None:
             self.open_path(path)
             return

@@ -22,7 +22,7 @@ from served_page import chromium, downloaded, missing_browser, open_app, press, 
 from ctxlab.core.model.loader import DEFAULT_ASSET
 
 TITLE = "ctxlab · lesson 2: What colour was the dragon?"
-EXIT_WITHIN = 5.0  # seconds from closing the tab to its process being gone
+EXIT_WITHIN = 8.0  # seconds from closing the tab to its process ending (it was 40-120 s)
 
 
 @pytest.fixture(scope="module")
