@@ -14,6 +14,10 @@ from pathlib import Path
 from ctxlab.core.errors import UserError
 
 FP16_BYTES = 2
+CONFIG_MAX_BYTES = 16 << 20  # real configs are a few KiB
+# Hugging Face's names for heads, d_model, layers, context and vocabulary.
+HF_KEYS = ("num_attention_heads", "hidden_size", "num_hidden_layers", "max_position_embeddings",
+           "vocab_size")
 
 
 class ArchitectureError(UserError, ValueError):
@@ -46,65 +50,85 @@ SMOLLM2_135M = Architecture(
 def from_config_json(path: str | Path) -> Architecture:
     """Read a Hugging Face ``config.json`` (head_dim defaults to d_model / n_heads)."""
     path = Path(path)
+    cfg = read_config_json(path)
+    text = cfg.get("text_config", cfg)  # multimodal configs nest the language model
+    if not isinstance(text, dict):
+        raise ArchitectureError(f"{path}: config.json text_config should be an object")
+    return config_architecture(text, path, path.parent.name)
+
+
+def read_config_json(path: Path) -> dict:
+    """A ``config.json`` as a dict, read bounded; anything else is an ``ArchitectureError``."""
+    from ctxlab.core.json_file import JSONFileError, load_json
+
     try:
-        cfg = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ArchitectureError(f"{path}: cannot read config.json ({exc})") from None
-    cfg = cfg.get("text_config", cfg)  # multimodal configs nest the language model
-    n_heads = _field(cfg, path, "num_attention_heads")
-    d_model = _field(cfg, path, "hidden_size")
+        cfg = load_json(path, what="config.json", max_bytes=CONFIG_MAX_BYTES)
+    except JSONFileError as exc:
+        raise ArchitectureError(str(exc)) from None
+    return cfg
+
+
+def config_architecture(cfg: dict, path: Path, fallback_name: str, *,
+                        keys: tuple[str, ...] = HF_KEYS,
+                        default_context: int | None = None) -> Architecture:
+    """The shape a config dict describes; ``keys`` name heads/d_model/layers/context/vocab."""
+    heads_key, d_key, layers_key, context_key, vocab_key = keys
+    n_heads = config_int(cfg, path, heads_key)
+    d_model = config_int(cfg, path, d_key)
+    name = cfg.get("_name_or_path")
     return Architecture(
-        name=cfg.get("_name_or_path") or path.parent.name,
-        n_layers=_field(cfg, path, "num_hidden_layers"),
+        name=name if isinstance(name, str) and name else fallback_name,
+        n_layers=config_int(cfg, path, layers_key),
         n_heads=n_heads,
-        n_kv_heads=int(cfg.get("num_key_value_heads") or n_heads),
-        head_dim=int(cfg.get("head_dim") or d_model // n_heads),
+        n_kv_heads=config_int(cfg, path, "num_key_value_heads", n_heads),
+        head_dim=config_int(cfg, path, "head_dim", max(d_model // n_heads, 1)),
         d_model=d_model,
-        context_length=_field(cfg, path, "max_position_embeddings"),
-        vocab_size=_field(cfg, path, "vocab_size"),
+        context_length=config_int(cfg, path, context_key, default_context),
+        vocab_size=config_int(cfg, path, vocab_key),
     )
+
+
+def config_int(cfg: dict, path: Path, key: str, default: int | None = None) -> int:
+    """A positive integer setting; a string, float, zero or missing value is one clear line."""
+    value = cfg.get(key)
+    if value is None:
+        if default is None:
+            raise ArchitectureError(f"{path}: config.json lacks {key}")
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ArchitectureError(f"{path}: config.json {key} should be an integer, "
+                                f"not {json.dumps(value)[:40]}")
+    if value < 1:
+        raise ArchitectureError(f"{path}: config.json {key} is {value}, it must be at least 1")
+    return value
 
 
 def from_gguf(path: str | Path) -> Architecture:
     """Read the ``{arch}.*`` metadata of a GGUF file (tensors are never loaded)."""
-    from gguf import GGUFReader
+    from ctxlab.core.gguf_file import GGUFError, read_gguf
 
     path = Path(path)
     try:
-        reader = GGUFReader(str(path))
-    except (OSError, ValueError) as exc:
-        raise ArchitectureError(f"{path}: not a readable GGUF file ({exc})") from None
-
-    def value(key: str):
-        field = reader.get_field(key)
-        return None if field is None else field.contents()
-
-    arch = value("general.architecture")
-    if arch is None:
-        raise ArchitectureError(f"{path}: GGUF has no general.architecture")
-
-    def number(key: str) -> int:
-        found = value(f"{arch}.{key}")
-        if found is None:
-            raise ArchitectureError(f"{path}: GGUF metadata lacks {arch}.{key}")
-        return int(found)
-
-    n_heads = number("attention.head_count")
-    d_model = number("embedding_length")
-    kv_heads = value(f"{arch}.attention.head_count_kv")
-    head_dim = value(f"{arch}.attention.key_length")
-    tokens = reader.get_field("tokenizer.ggml.tokens")
-    vocab = value(f"{arch}.vocab_size") or (len(tokens.data) if tokens is not None else 0)
-    return Architecture(
-        name=value("general.name") or path.stem,
-        n_layers=number("block_count"),
-        n_heads=n_heads,
-        n_kv_heads=int(kv_heads or n_heads),
-        head_dim=int(head_dim or d_model // n_heads),
-        d_model=d_model,
-        context_length=number("context_length"),
-        vocab_size=int(vocab),
-    )
+        gguf = read_gguf(path, tensors=False)
+        arch = gguf.get_str("general.architecture")
+        if arch is None:
+            raise ArchitectureError(f"{path}: GGUF has no general.architecture")
+        n_heads = gguf.require_int(f"{arch}.attention.head_count", minimum=1)
+        d_model = gguf.require_int(f"{arch}.embedding_length", minimum=1)
+        tokens = gguf.get("tokenizer.ggml.tokens")
+        return Architecture(
+            name=gguf.get_str("general.name") or path.stem,
+            n_layers=gguf.require_int(f"{arch}.block_count", minimum=1),
+            n_heads=n_heads,
+            n_kv_heads=gguf.get_int(f"{arch}.attention.head_count_kv", minimum=1) or n_heads,
+            head_dim=gguf.get_int(f"{arch}.attention.key_length", minimum=1) or d_model // n_heads,
+            d_model=d_model,
+            context_length=gguf.require_int(f"{arch}.context_length", minimum=1),
+            vocab_size=gguf.get_int(f"{arch}.vocab_size", minimum=1)
+            or (len(tokens) if isinstance(tokens, list) else 0),
+        )
+    except GGUFError as exc:
+        raise ArchitectureError(str(exc)) from None
 
 
 def from_file(path: str | Path) -> Architecture:
@@ -115,9 +139,3 @@ def from_file(path: str | Path) -> Architecture:
     if path.suffix.lower() == ".gguf":
         return from_gguf(path)
     return from_config_json(path)
-
-
-def _field(cfg: dict, path: Path, key: str) -> int:
-    if cfg.get(key) is None:
-        raise ArchitectureError(f"{path}: config.json lacks {key}")
-    return int(cfg[key])

@@ -200,19 +200,19 @@ def _config_template(folder: Path) -> ChatTemplate | None:
 
 
 def _gguf_template(path: Path, tokenizer) -> ChatTemplate | None:
-    from gguf import GGUFReader
+    from ctxlab.core.gguf_file import read_gguf
 
-    reader = GGUFReader(str(path))
-    field = reader.get_field("tokenizer.chat_template")
-    if field is None:
+    gguf = read_gguf(path, tensors=False)
+    template = gguf.get_str("tokenizer.chat_template")
+    if template is None:
         return None
     specials = {}
     for role in ("bos", "eos", "unknown", "padding"):
-        token_id = reader.get_field(f"tokenizer.ggml.{role}_token_id")
-        if token_id is not None:
+        token_id = gguf.get_int(f"tokenizer.ggml.{role}_token_id")
+        if token_id is not None and token_id < tokenizer.info.vocab_size:
             key = {"unknown": "unk", "padding": "pad"}.get(role, role)
-            specials[f"{key}_token"] = tokenizer.piece(int(token_id.contents()))
-    return ChatTemplate(field.contents(), specials, str(path))
+            specials[f"{key}_token"] = tokenizer.piece(token_id)
+    return ChatTemplate(template, specials, str(path))
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ctxlab.core.count_cache import CachedCount, CountCache, Stat, counter_identity, digest
-from ctxlab.core.textfile import EMPTY, OK, TextFile, decode_bytes, read_text_file
+from ctxlab.core.textfile import EMPTY, MAX_TEXT_BYTES, OK, TextFile, decode_bytes, read_text_file
 from ctxlab.core.tokenizers.engines import DEFAULT_ENGINE, Counter, get_counter
 from ctxlab.core.words import count_words
 
@@ -31,7 +31,7 @@ class CountOptions:
     tokenizers: tuple[str, ...]
     allow_special: bool = False  # parse "<|endoftext|>" etc. as special tokens
     replace_invalid: bool = False  # count non-UTF-8 files with U+FFFD instead of skipping
-    max_bytes: int | None = 512 << 20
+    max_bytes: int = MAX_TEXT_BYTES
     jobs: int = 0  # 0 = one per CPU
     engine: str = DEFAULT_ENGINE  # "fast" (exact, where a fast library exists) or "tiktoken"
     cache_path: str | None = None  # a count cache (count_cache.py) to use; None: count everything

@@ -1,19 +1,28 @@
-"""Find the files a count should read, honouring ``.gitignore`` the way git does.
+"""Find the files a count should read: inside a git work tree, exactly the files git lists.
 
-Each directory's ``.gitignore`` applies to paths below it, and the deepest file
-that has an opinion about a path wins (so a nested ``!keep.log`` re-includes
-what a parent ignored). Ignored directories are pruned, not descended into.
-Directory symlinks are never followed, so a symlink loop cannot hang a walk.
+With ignore rules on, the files found under a directory are what ``git ls-files
+--cached --others --exclude-standard`` lists there: ``.gitignore`` files at every
+level, ``.git/info/exclude`` and ``core.excludesFile`` (see ``gitignore``), and
+tracked files even when a rule matches them (see ``gitrepo``). Outside a repository
+the same rules apply to the ``.gitignore`` files in the tree.
+
+Walks read regular files only: FIFOs, sockets and devices (also behind symlinks)
+are skipped and reported, so a walk can never block or read without end; directory
+symlinks are reported, not followed, so a loop cannot hang it. A FIFO, device or
+``/dev/stdin`` the user *names* is read as a (bounded) stream. Each file is listed
+once however the arguments overlap.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pathspec
+from ctxlab.core.gitignore import IgnoreList, is_ignored
+from ctxlab.core.gitrepo import find_repo, ignore_list
 
 ALWAYS_SKIPPED_DIRS = frozenset({".git", ".hg", ".svn"})
 
@@ -28,128 +37,170 @@ class WalkOptions:
 
 @dataclass
 class Discovery:
-    """What a walk found: files to read, and what it refused to descend into."""
+    """What a walk found: files to read, and what it refused to read."""
 
     files: list[Path] = field(default_factory=list)
-    ignored: int = 0  # excluded by .gitignore, --exclude or hidden rules
+    ignored: int = 0  # excluded by ignore rules, --exclude or hidden rules
     problems: list[tuple[Path, str]] = field(default_factory=list)  # (path, reason)
+    _seen: set[str] = field(default_factory=set, repr=False)
+
+    def add(self, path: Path) -> None:
+        key = os.path.normpath(os.path.abspath(path))
+        if key not in self._seen:
+            self._seen.add(key)
+            self.files.append(path)
 
 
 def discover(paths: list[Path], options: WalkOptions) -> Discovery:
     """Expand files and directories into the files to count, in a stable order."""
     found = Discovery()
     for path in paths:
-        if path.is_dir():
-            _walk(path, options, found)
-        elif path.is_file():
-            found.files.append(path)  # an explicitly named file is always read
-        elif path.is_symlink():
-            found.problems.append((path, "broken or looping symlink"))
+        try:
+            mode = os.stat(path).st_mode
+        except OSError as exc:
+            found.problems.append((path, _missing_reason(path, exc)))
+            continue
+        if stat.S_ISDIR(mode):
+            _walk(Path(os.path.normpath(path)), options, found)
+        elif stat.S_ISREG(mode) or stat.S_ISFIFO(mode) or stat.S_ISCHR(mode):
+            found.add(path)  # named explicitly: always read (a FIFO or device as a stream)
         else:
-            found.problems.append((path, "no such file or directory"))
+            found.problems.append((path, f"is {_kind(mode)}, not a file"))
     return found
 
 
+def _missing_reason(path: Path, exc: OSError) -> str:
+    if os.path.islink(path):
+        return "broken or looping symlink"
+    if isinstance(exc, FileNotFoundError):
+        return "no such file or directory"
+    return exc.strerror or type(exc).__name__
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISDIR, "a directory")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """The ignore state of one walk: where git's top is and what it knows."""
+
+    prefix: str  # the walk root relative to the top ("" or "a/b/")
+    base_lists: tuple[IgnoreList, ...]
+    tracked: frozenset[str]
+    tracked_dirs: frozenset[str]
+
+
+def _rules(root: Path, options: WalkOptions) -> _Rules | None:
+    if not options.gitignore:
+        return None
+    absolute = Path(os.path.normpath(os.path.abspath(root)))
+    repo = find_repo(absolute)
+    if repo is None:
+        return _Rules("", (), frozenset(), frozenset())
+    rel_root = absolute.relative_to(repo.top).as_posix()
+    prefix = "" if rel_root == "." else rel_root + "/"
+    lists = list(repo.excludes)
+    # The .gitignore of every directory above the root: a directory the user names is
+    # counted even if the repo ignores it, but the repo's rules still apply inside it.
+    parts = prefix.rstrip("/").split("/") if prefix else []
+    for depth in range(len(parts)):
+        base = "/".join(parts[:depth])
+        found = ignore_list(repo.top.joinpath(*parts[:depth], ".gitignore"), base)
+        if found is not None:
+            lists.append(found)
+    return _Rules(prefix, tuple(lists), repo.tracked, repo.tracked_dirs())
+
+
 def _walk(root: Path, options: WalkOptions, found: Discovery) -> None:
-    """Depth-first, sorted; plain strings and ``os.scandir`` keep big trees fast."""
+    """Depth-first, sorted, files of a directory before its subdirectories."""
+    rules = _rules(root, options)
     top = os.fspath(root)
-    base_specs = tuple(
-        (os.fspath(b), s) for b, s in (_ancestor_specs(root) if options.gitignore else [])
-    )
-    stack: list[tuple[str, tuple]] = [("", base_specs)]
+    base = rules.base_lists if rules else ()
+    stack: list[tuple[str, tuple[IgnoreList, ...], bool]] = [("", base, False)]
     while stack:
-        rel_dir, inherited = stack.pop()
+        rel_dir, lists, tracked_only = stack.pop()
         directory = os.path.join(top, rel_dir) if rel_dir else top
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError as exc:
             found.problems.append((Path(directory), exc.strerror or type(exc).__name__))
             continue
-        active = inherited
-        if options.gitignore:
-            own = _load_spec(Path(directory))
+        git_dir = rules.prefix + rel_dir if rules else ""
+        if rules and not tracked_only:
+            own = ignore_list(Path(directory, ".gitignore"), git_dir)
             if own is not None:
-                active = (*inherited, (os.path.abspath(directory), own))
-        subdirs = []
+                lists = (*lists, own)
+        subdirs: list[tuple[str, bool]] = []
         for entry in entries:
-            name = entry.name
-            rel = f"{rel_dir}/{name}" if rel_dir else name
-            is_dir = entry.is_dir(follow_symlinks=False)
-            if is_dir and name in ALWAYS_SKIPPED_DIRS:
+            if entry.name in ALWAYS_SKIPPED_DIRS:
                 continue
-            if is_dir:
-                if (_hidden(name, options) or _ignored(entry.path, True, active)
-                        or _excluded(rel + "/", name, options)):
-                    found.ignored += 1
-                else:
-                    subdirs.append(rel)
-            elif entry.is_symlink() and os.path.isdir(entry.path):
-                continue  # never follow directory symlinks: no loops, no double counts
-            elif (_hidden(name, options) or _ignored(entry.path, False, active)
-                  or not _selected(rel, name, options)):
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            verdict = _classify(entry, rel, lists, tracked_only, rules, options)
+            if verdict == "ignored":
                 found.ignored += 1
-            elif entry.is_symlink() and not os.path.exists(entry.path):
-                found.problems.append((Path(entry.path), "broken or looping symlink"))
+            elif verdict in ("dir", "tracked-dir"):
+                subdirs.append((rel, verdict == "tracked-dir"))
+            elif verdict == "file":
+                found.add(Path(entry.path))
             else:
-                found.files.append(Path(entry.path))
-        stack.extend((sub, active) for sub in reversed(subdirs))
+                found.problems.append((Path(entry.path), verdict))
+        stack.extend((sub, lists, only) for sub, only in reversed(subdirs))
 
 
-def _ancestor_specs(root: Path) -> list[tuple[Path, pathspec.GitIgnoreSpec]]:
-    """``.gitignore`` files above ``root`` up to the repository top, if inside a repo."""
-    root = root.absolute()
-    chain = [root, *root.parents]
-    top = next((d for d in chain if (d / ".git").exists()), None)
-    if top is None:
-        return []
-    specs: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
-    for directory in reversed(chain[1 : chain.index(top) + 1]):
-        spec = _load_spec(directory)
-        if spec is not None:
-            specs.append((directory, spec))
-    # A directory the user named explicitly is counted even if the repo ignores it
-    # (as `rg` does); only rules about what lies inside it still apply.
-    inside = chain[: chain.index(top)]
-    if any(_ignored(d, True, [s for s in specs if s[0] in d.parents]) for d in inside):
-        return []
-    return specs
-
-
-def _load_spec(directory: Path) -> pathspec.GitIgnoreSpec | None:
+def _classify(entry: os.DirEntry, rel: str, lists, tracked_only: bool, rules: _Rules | None,
+              options: WalkOptions) -> str:
+    """"file", "dir", "tracked-dir" (ignored, but git tracks files in it), "ignored",
+    or the reason a path is reported."""
+    name = entry.name
+    git_rel = (rules.prefix if rules else "") + rel
     try:
-        lines = (directory / ".gitignore").read_text("utf-8", errors="replace").splitlines()
+        mode = entry.stat(follow_symlinks=False).st_mode
+    except OSError as exc:  # vanished since the directory was listed
+        return exc.strerror or type(exc).__name__
+    try:
+        target: int | None = os.stat(entry.path).st_mode if stat.S_ISLNK(mode) else mode
     except OSError:
-        return None
-    return pathspec.GitIgnoreSpec.from_lines(lines)
-
-
-def _ignored(path: str | Path, is_dir: bool, specs) -> bool:
-    """Deepest spec with a matching pattern decides, as git does."""
-    absolute = os.path.abspath(path)
-    for base, spec in reversed(specs):
-        base = os.fspath(base)
-        if not absolute.startswith(base + os.sep):
-            continue
-        rel = absolute[len(base) + 1 :].replace(os.sep, "/")
-        result = spec.check_file(rel + "/" if is_dir else rel)
-        if result.include is not None:
-            return result.include
-    return False
-
-
-def _hidden(name: str, options: WalkOptions) -> bool:
-    return not options.hidden and name.startswith(".")
+        target = None
+    is_dir = stat.S_ISDIR(mode)
+    if tracked_only:
+        if is_dir and git_rel in rules.tracked_dirs:  # type: ignore[union-attr]
+            return "tracked-dir"
+        if not is_dir and git_rel in rules.tracked and _selected(rel, name, options):  # type: ignore[union-attr]
+            return "file" if target is not None and stat.S_ISREG(target) else "ignored"
+        return "ignored"
+    if not options.hidden and name.startswith("."):
+        return "ignored"
+    tracked = rules is not None and git_rel in rules.tracked
+    if is_dir:
+        if _matches(rel + "/", name, options.exclude):
+            return "ignored"
+        if rules and is_ignored(git_rel, True, lists):
+            return "tracked-dir" if git_rel in rules.tracked_dirs else "ignored"
+        return "dir"
+    if not tracked and rules and is_ignored(git_rel, False, lists):
+        return "ignored"
+    if not _selected(rel, name, options):
+        return "ignored"
+    if target is None:
+        return "broken or looping symlink"
+    if stat.S_ISDIR(target):
+        return "directory symlink: not followed"
+    if not stat.S_ISREG(target):
+        return f"{_kind(target)}, not a regular file: skipped"
+    return "file"
 
 
 def _matches(rel: str, name: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(name, p) for p in patterns)
 
 
-def _excluded(rel: str, name: str, options: WalkOptions) -> bool:
-    return _matches(rel, name, options.exclude)
-
-
 def _selected(rel: str, name: str, options: WalkOptions) -> bool:
     if options.include and not _matches(rel, name, options.include):
         return False
-    return not _excluded(rel, name, options)
+    return not _matches(rel, name, options.exclude)

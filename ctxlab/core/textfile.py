@@ -8,10 +8,15 @@ in which case the count is flagged as approximate.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import stat
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import BinaryIO
 
 BINARY_SNIFF_BYTES = 8192
+READ_CHUNK_BYTES = 1 << 20
+MAX_TEXT_BYTES = 512 << 20  # the most any command reads of one input
 UTF8_BOM = b"\xef\xbb\xbf"
 
 # Statuses a file can end in; only "ok", "empty" and "replaced" carry a count.
@@ -53,16 +58,60 @@ def decode_bytes(data: bytes, name: str, *, replace_invalid: bool = False) -> Te
         return TextFile(name, REPLACED, text, len(data), bom, f"{where}; counted with U+FFFD")
 
 
+def read_limited(path: Path, max_bytes: int, *, stop_at_nul: bool = False) -> bytes:
+    """At most ``max_bytes + 1`` bytes of ``path``: a longer result means "too large".
+
+    The limit is on bytes actually read, so a FIFO, ``/dev/zero`` or a file that grows
+    cannot make us read without end. With ``stop_at_nul``, reading stops once the first
+    8 KiB show a NUL byte (binary: nothing more is needed to say so).
+    """
+    with open(path, "rb", buffering=0) as handle:
+        return read_stream(handle, max_bytes, stop_at_nul=stop_at_nul)
+
+
+def read_stream(stream: BinaryIO, max_bytes: int, *, stop_at_nul: bool = False) -> bytes:
+    """``read_limited`` for an open binary stream (stdin, a pipe)."""
+    chunks: list[bytes] = []
+    got = 0
+    sniffing = stop_at_nul
+    while got <= max_bytes:
+        chunk = stream.read(min(READ_CHUNK_BYTES, max_bytes + 1 - got))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        got += len(chunk)
+        if sniffing and got >= BINARY_SNIFF_BYTES:
+            sniffing = False
+            if b"\x00" in b"".join(chunks)[:BINARY_SNIFF_BYTES]:
+                break
+    return b"".join(chunks)
+
+
 def read_text_file(path: Path, *, replace_invalid: bool = False,
-                   max_bytes: int | None = None) -> TextFile:
-    """Read ``path``; the result says whether and how it can be counted."""
-    name = str(path)
+                   max_bytes: int = MAX_TEXT_BYTES) -> TextFile:
+    """Read ``path`` (a file, FIFO or device); the result says whether and how it can be counted."""
+    limit = max_bytes
     try:
-        size = path.stat().st_size
-        if max_bytes is not None and size > max_bytes:
-            return TextFile(name, TOO_LARGE, size=size,
-                            detail=f"{size:,} bytes is over the {max_bytes:,}-byte limit")
-        data = path.read_bytes()
+        with open(path, "rb", buffering=0) as handle:
+            info = os.fstat(handle.fileno())
+            regular = stat.S_ISREG(info.st_mode)
+            if regular and info.st_size > limit:  # no need to read it to know
+                return TextFile(str(path), TOO_LARGE, size=info.st_size,
+                                detail=f"{info.st_size:,} bytes is over the {limit:,}-byte limit")
+            found = read_text_stream(handle, str(path), replace_invalid=replace_invalid,
+                                     max_bytes=limit)
+            if regular and found.status == BINARY:  # reading stopped early: report its size
+                return replace(found, size=info.st_size)
+            return found
     except OSError as exc:
-        return TextFile(name, UNREADABLE, detail=exc.strerror or type(exc).__name__)
+        return TextFile(str(path), UNREADABLE, detail=exc.strerror or type(exc).__name__)
+
+
+def read_text_stream(stream: BinaryIO, name: str, *, replace_invalid: bool = False,
+                     max_bytes: int = MAX_TEXT_BYTES) -> TextFile:
+    """``read_text_file`` for an open stream such as ``sys.stdin.buffer``."""
+    data = read_stream(stream, max_bytes, stop_at_nul=True)
+    if len(data) > max_bytes:
+        return TextFile(name, TOO_LARGE, size=len(data),
+                        detail=f"more than the {max_bytes:,}-byte limit")
     return decode_bytes(data, name, replace_invalid=replace_invalid)

@@ -8,11 +8,11 @@ same half-split rotation as Hugging Face checkpoints and one code path serves bo
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from ctxlab.core.architecture import Architecture
+from ctxlab.core.gguf_file import GGUFError, GGUFFile, read_gguf
 from ctxlab.core.model.weights import (
     ModelConfig,
     ModelError,
@@ -25,85 +25,97 @@ from ctxlab.core.model.weights import (
 SUPPORTED_ARCHITECTURES = ("llama",)
 
 
-def open_reader(path: Path) -> Any:
-    from gguf import GGUFReader
-
+def open_gguf(path: Path) -> GGUFFile:
+    """Header, metadata and tensor infos; a malformed or partial file is a ``ModelError``."""
     try:
-        return GGUFReader(str(path))
-    except Exception as exc:
-        raise ModelError(f"{path}: not a readable GGUF file ({exc})") from None
+        gguf = read_gguf(path)
+    except GGUFError as exc:
+        raise ModelError(str(exc)) from None
+    if not gguf.complete:
+        raise ModelError(f"{path}: GGUF is truncated: its tensors need more than the "
+                         f"{gguf.size:,} bytes the file has (a split .partNN file? "
+                         "join the parts first)")
+    return gguf
 
 
-def read_config(reader: Any, path: Path) -> ModelConfig:
+def read_config(gguf: GGUFFile) -> ModelConfig:
     """Architecture and runtime settings from the ``{arch}.*`` metadata keys."""
+    try:
+        return _config(gguf)
+    except GGUFError as exc:
+        raise ModelError(str(exc)) from None
 
-    def value(key: str, default: Any = None) -> Any:
-        found = reader.get_field(key)
-        return default if found is None else found.contents()
 
-    arch = value("general.architecture")
+def _config(gguf: GGUFFile) -> ModelConfig:
+    path = gguf.path
+    arch = gguf.get_str("general.architecture")
     if arch not in SUPPORTED_ARCHITECTURES:
         raise ModelError(f"{path}: GGUF architecture {arch!r} is not supported "
                          f"(ctxlab runs {', '.join(SUPPORTED_ARCHITECTURES)})")
-    if value(f"{arch}.rope.scaling.type", "none") not in ("none", None):
+    if gguf.get(f"{arch}.rope.scaling.type", "none") not in ("none", None):
         raise ModelError(f"{path}: RoPE scaling is not supported by ctxlab's runtime")
-
-    def number(key: str) -> Any:
-        found = value(f"{arch}.{key}")
-        if found is None:
-            raise ModelError(f"{path}: GGUF metadata lacks {arch}.{key}")
-        return found
-
-    n_heads = int(number("attention.head_count"))
-    d_model = int(number("embedding_length"))
-    head_dim = int(value(f"{arch}.attention.key_length") or d_model // n_heads)
-    names = {t.name for t in reader.tensors}
-    vocab = value(f"{arch}.vocab_size") or len(value("tokenizer.ggml.tokens", []))
+    n_heads = gguf.require_int(f"{arch}.attention.head_count", minimum=1)
+    d_model = gguf.require_int(f"{arch}.embedding_length", minimum=1)
+    head_dim = gguf.get_int(f"{arch}.attention.key_length", minimum=1) or d_model // n_heads
+    tokens = gguf.get_list("tokenizer.ggml.tokens", str) or []
     shape = Architecture(
-        name=str(value("general.name") or path.stem),
-        n_layers=int(number("block_count")),
+        name=gguf.get_str("general.name") or path.stem,
+        n_layers=gguf.require_int(f"{arch}.block_count", minimum=1),
         n_heads=n_heads,
-        n_kv_heads=int(value(f"{arch}.attention.head_count_kv") or n_heads),
+        n_kv_heads=gguf.get_int(f"{arch}.attention.head_count_kv", minimum=1) or n_heads,
         head_dim=head_dim,
         d_model=d_model,
-        context_length=int(number("context_length")),
-        vocab_size=int(vocab),
+        context_length=gguf.require_int(f"{arch}.context_length", minimum=1),
+        vocab_size=gguf.get_int(f"{arch}.vocab_size", minimum=1) or len(tokens),
     )
+    if shape.n_heads % shape.n_kv_heads or head_dim % 2:
+        raise ModelError(f"{path}: {n_heads} heads cannot share {shape.n_kv_heads} KV heads "
+                         f"of size {head_dim}")
+    eps = gguf.get_float(f"{arch}.attention.layer_norm_rms_epsilon")
+    if eps is None:
+        raise ModelError(f"{path}: GGUF metadata lacks {arch}.attention.layer_norm_rms_epsilon")
     return ModelConfig(
-        arch=shape, family="llama", ffn_dim=int(number("feed_forward_length")),
-        norm_eps=float(number("attention.layer_norm_rms_epsilon")),
-        rope_theta=float(value(f"{arch}.rope.freq_base", 10000.0)),
-        tied_embeddings="output.weight" not in names, source=str(path),
-        licence=value("general.license"),
+        arch=shape, family="llama",
+        ffn_dim=gguf.require_int(f"{arch}.feed_forward_length", minimum=1),
+        norm_eps=eps, rope_theta=gguf.get_float(f"{arch}.rope.freq_base", 10000.0) or 10000.0,
+        tied_embeddings="output.weight" not in gguf.tensors, source=str(path),
+        licence=gguf.get_str("general.license"),
     )
 
 
-def load_weights(reader: Any, config: ModelConfig) -> ModelWeights:
+def load_weights(gguf: GGUFFile, config: ModelConfig) -> ModelWeights:
     """Dequantize every tensor once into the runtime's fused float32 layout."""
-    from gguf.quants import dequantize
-
-    tensors = {t.name: t for t in reader.tensors}
-
-    def get(name: str) -> np.ndarray:
-        if name not in tensors:
-            raise ModelError(f"{config.source}: GGUF lacks tensor {name}")
-        t = tensors[name]
-        return dequantize(t.data, t.tensor_type).reshape(tuple(reversed(t.shape.tolist())))
-
     a = config.arch
+    q_rows, kv_rows = a.n_heads * a.head_dim, a.n_kv_heads * a.head_dim
+    d, ffn = a.d_model, config.ffn_dim
+
+    def get(name: str, *shape: int) -> np.ndarray:
+        tensor = gguf.tensors.get(name)
+        if tensor is None:
+            raise ModelError(f"{config.source}: GGUF lacks tensor {name}")
+        if tensor.shape != shape:
+            raise ModelError(f"{config.source}: tensor {name} has shape {tensor.shape}, "
+                             f"the metadata implies {shape}")
+        try:
+            return gguf.dequantize(name)
+        except GGUFError as exc:
+            raise ModelError(str(exc)) from None
+
     layers = []
     for i in range(a.n_layers):
         p = f"blk.{i}."
-        q = unpermute_rope_rows(get(p + "attn_q.weight"), a.n_heads)
-        k = unpermute_rope_rows(get(p + "attn_k.weight"), a.n_kv_heads)
+        q = unpermute_rope_rows(get(p + "attn_q.weight", q_rows, d), a.n_heads)
+        k = unpermute_rope_rows(get(p + "attn_k.weight", kv_rows, d), a.n_kv_heads)
         layers.append(llama_layer(
-            get(p + "attn_norm.weight"), q, k, get(p + "attn_v.weight"),
-            get(p + "attn_output.weight"), get(p + "ffn_norm.weight"),
-            get(p + "ffn_gate.weight"), get(p + "ffn_up.weight"), get(p + "ffn_down.weight"),
+            get(p + "attn_norm.weight", d), q, k, get(p + "attn_v.weight", kv_rows, d),
+            get(p + "attn_output.weight", d, q_rows), get(p + "ffn_norm.weight", d),
+            get(p + "ffn_gate.weight", ffn, d), get(p + "ffn_up.weight", ffn, d),
+            get(p + "ffn_down.weight", d, ffn),
         ))
-    embed = f32(get("token_embd.weight"))
-    head = embed.T if config.tied_embeddings else linear_in_out(get("output.weight"))
-    return ModelWeights(config, embed, layers, f32(get("output_norm.weight")), head)
+    embed = f32(get("token_embd.weight", a.vocab_size, d))
+    head = embed.T if config.tied_embeddings else linear_in_out(
+        get("output.weight", a.vocab_size, d))
+    return ModelWeights(config, embed, layers, f32(get("output_norm.weight", d)), head)
 
 
 def unpermute_rope_rows(weight: np.ndarray, n_heads: int) -> np.ndarray:

@@ -99,15 +99,15 @@ def _load_path(path: Path) -> LocalModel:
 
 def _load_gguf(path: Path) -> LocalModel:
     from ctxlab.core.model import gguf_weights
-    from ctxlab.core.tokenizers.gguf_backend import GGUFTokenizer, read_fields
+    from ctxlab.core.tokenizers.gguf_backend import GGUFTokenizer
 
-    reader = gguf_weights.open_reader(path)
-    config = gguf_weights.read_config(reader, path)
+    gguf = gguf_weights.open_gguf(path)
+    config = gguf_weights.read_config(gguf)
     try:
-        tokenizer = GGUFTokenizer.from_fields(read_fields(reader), source=str(path), name=path.stem)
+        tokenizer = GGUFTokenizer.from_gguf(gguf, name=path.stem)
     except TokenizerError as exc:
         raise ModelError(str(exc)) from None
-    weights = gguf_weights.load_weights(reader, config)
+    weights = gguf_weights.load_weights(gguf, config)
     return LocalModel(config.arch.name, Transformer(weights), tokenizer, tokenizer.chat_template)
 
 

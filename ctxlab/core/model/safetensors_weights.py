@@ -7,12 +7,18 @@ needs neither torch nor the ``safetensors`` package.
 
 from __future__ import annotations
 
-import json
+import os
+import struct
 from pathlib import Path
 
 import numpy as np
 
-from ctxlab.core.architecture import Architecture
+from ctxlab.core.architecture import (
+    ArchitectureError,
+    config_architecture,
+    config_int,
+    read_config_json,
+)
 from ctxlab.core.model.weights import (
     LayerWeights,
     ModelConfig,
@@ -25,35 +31,89 @@ from ctxlab.core.model.weights import (
 
 LLAMA_TYPES = ("llama", "mistral", "qwen2")
 _DTYPES = {"F32": np.float32, "F16": np.float16, "F64": np.float64, "BF16": np.uint16}
+MAX_HEADER_BYTES = 100_000_000  # the safetensors library's own limit
 
 
 def read_safetensors(path: Path) -> dict[str, np.ndarray]:
     """Every tensor in one ``.safetensors`` file as a float32 array (memory-mapped, then cast)."""
+    header, base = read_header(path)
     raw = np.memmap(path, dtype=np.uint8, mode="r")
-    header_len = int(raw[:8].view("<u8")[0])
-    header = json.loads(bytes(raw[8 : 8 + header_len]))
-    base = 8 + header_len
     tensors = {}
+    for name, (dtype_name, shape, start, end) in header.items():
+        dtype = np.dtype(_DTYPES[dtype_name]).newbyteorder("<")
+        data = raw[base + start : base + end].view(dtype)
+        if dtype_name == "BF16":  # bfloat16 is the top half of a float32
+            data = (data.astype(np.uint32) << 16).view(np.float32)
+        tensors[name] = data.reshape(shape).astype(np.float32, copy=False)
+    return tensors
+
+
+def read_header(path: Path) -> tuple[dict[str, tuple[str, tuple[int, ...], int, int]], int]:
+    """The validated header: name -> (dtype, shape, start, end), and where the data begins.
+
+    The header length is bounded by the file size (and 100 MB, as the safetensors
+    library does) before it is read, and every tensor must lie inside the file
+    with exactly the bytes its shape needs.
+    """
+    from ctxlab.core.json_file import JSONFileError, parse_json
+
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            prefix = handle.read(8)
+            if len(prefix) < 8:
+                raise ModelError(f"{path}: not a safetensors file (too short)")
+            (header_len,) = struct.unpack("<Q", prefix)
+            if header_len > min(size - 8, MAX_HEADER_BYTES):
+                raise ModelError(f"{path}: not a safetensors file (its header claims "
+                                 f"{header_len:,} bytes of a {size:,}-byte file)")
+            raw_header = handle.read(header_len)
+    except OSError as exc:
+        raise ModelError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        header = parse_json(raw_header, f"{path}: safetensors header")
+    except JSONFileError as exc:
+        raise ModelError(f"{exc} (is it really a .safetensors file?)") from None
+    data_size = size - 8 - header_len
+    checked = {}
     for name, meta in header.items():
         if name == "__metadata__":
             continue
-        if meta["dtype"] not in _DTYPES:
-            raise ModelError(f"{path}: tensor {name} has unsupported dtype {meta['dtype']}")
-        start, end = meta["data_offsets"]
-        dtype = np.dtype(_DTYPES[meta["dtype"]]).newbyteorder("<")
-        data = raw[base + start : base + end].view(dtype)
-        if meta["dtype"] == "BF16":  # bfloat16 is the top half of a float32
-            data = (data.astype(np.uint32) << 16).view(np.float32)
-        tensors[name] = data.reshape(meta["shape"]).astype(np.float32, copy=False)
-    return tensors
+        checked[name] = _tensor_entry(path, name, meta, data_size)
+    return checked, 8 + header_len
+
+
+def _tensor_entry(path: Path, name: str, meta, data_size: int):
+    def bad(why: str) -> ModelError:
+        return ModelError(f"{path}: safetensors tensor {name!r} {why}")
+
+    if not isinstance(meta, dict):
+        raise bad("is not described by an object")
+    dtype, shape, offsets = meta.get("dtype"), meta.get("shape"), meta.get("data_offsets")
+    if dtype not in _DTYPES:
+        raise bad(f"has unsupported dtype {str(dtype)[:20]!r}")
+    if not (isinstance(shape, list) and all(_natural(d) for d in shape)):
+        raise bad("has no valid shape")
+    if not (isinstance(offsets, list) and len(offsets) == 2 and all(map(_natural, offsets))):
+        raise bad("has no valid data_offsets")
+    start, end = offsets
+    need = int(np.prod(shape, dtype=object)) * np.dtype(_DTYPES[dtype]).itemsize
+    if not start <= end <= data_size or end - start != need:
+        raise bad(f"claims bytes {start:,}..{end:,}; its shape needs {need:,} and the file "
+                  f"holds {data_size:,}")
+    return dtype, tuple(shape), start, end
+
+
+def _natural(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def read_checkpoint(directory: Path) -> tuple[dict, dict[str, np.ndarray]]:
     """``config.json`` and the merged tensors of every shard in ``directory``."""
     try:
-        config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"{directory}: cannot read config.json ({exc})") from None
+        config = read_config_json(directory / "config.json")
+    except ArchitectureError as exc:
+        raise ModelError(str(exc)) from None
     shards = sorted(directory.glob("*.safetensors"))
     if not shards:
         raise ModelError(f"{directory}: no *.safetensors files (ctxlab cannot read .bin files)")
@@ -67,91 +127,115 @@ def load_checkpoint(directory: Path) -> ModelWeights:
     """Weights of a Llama-family or GPT-2 checkpoint directory."""
     config, tensors = read_checkpoint(directory)
     kind = config.get("model_type")
-    if kind in LLAMA_TYPES:
-        return _llama(config, tensors, directory)
-    if kind == "gpt2":
-        return _gpt2(config, tensors, directory)
-    raise ModelError(f"{directory}: model_type {kind!r} is not supported "
+    try:
+        if kind in LLAMA_TYPES:
+            return _llama(config, tensors, directory)
+        if kind == "gpt2":
+            return _gpt2(config, tensors, directory)
+    except ArchitectureError as exc:
+        raise ModelError(str(exc)) from None
+    raise ModelError(f"{directory}: model_type {str(kind)[:40]!r} is not supported "
                      f"(ctxlab runs {', '.join(LLAMA_TYPES)}, gpt2)")
 
 
 def _getter(tensors: dict[str, np.ndarray], directory: Path, prefixes: tuple[str, ...]):
-    def get(name: str) -> np.ndarray:
+    def get(name: str, *shape: int) -> np.ndarray:
         for prefix in prefixes:
             if prefix + name in tensors:
-                return tensors[prefix + name]
+                found = tensors[prefix + name]
+                if found.shape != shape:
+                    raise ModelError(f"{directory}: tensor {name} has shape {found.shape}, "
+                                     f"config.json implies {shape}")
+                return found
         raise ModelError(f"{directory}: checkpoint lacks tensor {name}")
 
     return get
 
 
-def _rope_theta(config: dict) -> float:
+def _number(config: dict, path: Path, key: str, default: float) -> float:
+    value = config.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ModelError(f"{path}: config.json {key} should be a number")
+    return float(value)
+
+
+def _rope_theta(config: dict, path: Path) -> float:
     params = config.get("rope_parameters") or {}
     scaling = config.get("rope_scaling") or params
+    if not isinstance(params, dict) or not isinstance(scaling, dict):
+        raise ModelError(f"{path}: config.json rope_scaling should be an object")
     if scaling.get("rope_type", scaling.get("type", "default")) not in ("default", None):
         raise ModelError("RoPE scaling is not supported by ctxlab's runtime")
-    return float(params.get("rope_theta", config.get("rope_theta", 10000.0)))
+    return _number(params, path, "rope_theta", _number(config, path, "rope_theta", 10000.0))
 
 
 def _llama(config: dict, tensors: dict[str, np.ndarray], directory: Path) -> ModelWeights:
     get = _getter(tensors, directory, ("model.", ""))
-    n_heads = int(config["num_attention_heads"])
-    d_model = int(config["hidden_size"])
-    shape = Architecture(
-        name=config.get("_name_or_path") or directory.name,
-        n_layers=int(config["num_hidden_layers"]), n_heads=n_heads,
-        n_kv_heads=int(config.get("num_key_value_heads") or n_heads),
-        head_dim=int(config.get("head_dim") or d_model // n_heads), d_model=d_model,
-        context_length=int(config.get("max_position_embeddings", 2048)),
-        vocab_size=int(config["vocab_size"]),
-    )
+    path = directory / "config.json"
+    shape = config_architecture(config, path, directory.name, default_context=2048)
     tied = "lm_head.weight" not in tensors
-    cfg = ModelConfig(arch=shape, family="llama", ffn_dim=int(config["intermediate_size"]),
-                      norm_eps=float(config.get("rms_norm_eps", 1e-6)),
-                      rope_theta=_rope_theta(config), tied_embeddings=tied, source=str(directory))
+    ffn = config_int(config, path, "intermediate_size")
+    cfg = ModelConfig(arch=shape, family="llama", ffn_dim=ffn,
+                      norm_eps=_number(config, path, "rms_norm_eps", 1e-6),
+                      rope_theta=_rope_theta(config, path), tied_embeddings=tied,
+                      source=str(directory))
+    d, rows = shape.d_model, {"q": shape.n_heads * shape.head_dim,
+                              "k": shape.n_kv_heads * shape.head_dim,
+                              "v": shape.n_kv_heads * shape.head_dim}
     layers = []
     for i in range(shape.n_layers):
         p = f"layers.{i}."
-        proj = [p + f"self_attn.{x}_proj." for x in "qkv"]
-        has_bias = all(f"model.{name}bias" in tensors or name + "bias" in tensors for name in proj)
-        q, k, v = (get(name + "weight") for name in proj)
+        proj = {x: p + f"self_attn.{x}_proj." for x in "qkv"}
+        has_bias = all(f"model.{name}bias" in tensors or name + "bias" in tensors
+                       for name in proj.values())
+        q, k, v = (get(name + "weight", rows[x], d) for x, name in proj.items())
         layers.append(llama_layer(
-            get(p + "input_layernorm.weight"), q, k, v,
-            get(p + "self_attn.o_proj.weight"), get(p + "post_attention_layernorm.weight"),
-            get(p + "mlp.gate_proj.weight"), get(p + "mlp.up_proj.weight"),
-            get(p + "mlp.down_proj.weight"),
-            qkv_bias=np.concatenate([get(name + "bias") for name in proj]) if has_bias else None,
+            get(p + "input_layernorm.weight", d), q, k, v,
+            get(p + "self_attn.o_proj.weight", d, rows["q"]),
+            get(p + "post_attention_layernorm.weight", d),
+            get(p + "mlp.gate_proj.weight", ffn, d), get(p + "mlp.up_proj.weight", ffn, d),
+            get(p + "mlp.down_proj.weight", d, ffn),
+            qkv_bias=np.concatenate([get(name + "bias", rows[x]) for x, name in proj.items()])
+            if has_bias else None,
         ))
-    embed = f32(get("embed_tokens.weight"))
-    head = embed.T if tied else linear_in_out(tensors["lm_head.weight"])
-    return ModelWeights(cfg, embed, layers, f32(get("norm.weight")), head)
+    embed = f32(get("embed_tokens.weight", shape.vocab_size, d))
+    head = embed.T if tied else linear_in_out(get("lm_head.weight", shape.vocab_size, d))
+    return ModelWeights(cfg, embed, layers, f32(get("norm.weight", d)), head)
+
+
+GPT2_KEYS = ("n_head", "n_embd", "n_layer", "n_positions", "vocab_size")
 
 
 def _gpt2(config: dict, tensors: dict[str, np.ndarray], directory: Path) -> ModelWeights:
     """GPT-2 stores Conv1D weights already as ``(in, out)``; q|k|v are fused in ``c_attn``."""
-    if config.get("activation_function", "gelu_new") not in ("gelu_new", "gelu_pytorch_tanh"):
-        raise ModelError(f"{directory}: GPT-2 activation {config['activation_function']!r} "
+    path = directory / "config.json"
+    activation = config.get("activation_function", "gelu_new")
+    if activation not in ("gelu_new", "gelu_pytorch_tanh"):
+        raise ModelError(f"{directory}: GPT-2 activation {str(activation)[:40]!r} "
                          "is not supported (ctxlab runs the tanh GELU)")
     get = _getter(tensors, directory, ("transformer.", ""))
-    d_model, n_heads = int(config["n_embd"]), int(config["n_head"])
-    shape = Architecture(
-        name=config.get("_name_or_path") or directory.name, n_layers=int(config["n_layer"]),
-        n_heads=n_heads, n_kv_heads=n_heads, head_dim=d_model // n_heads, d_model=d_model,
-        context_length=int(config.get("n_positions", 1024)), vocab_size=int(config["vocab_size"]),
-    )
-    cfg = ModelConfig(arch=shape, family="gpt2", ffn_dim=int(config.get("n_inner") or 4 * d_model),
-                      norm_eps=float(config.get("layer_norm_epsilon", 1e-5)), source=str(directory))
+    shape = config_architecture({**config, "num_key_value_heads": None, "head_dim": None},
+                                path, directory.name, keys=GPT2_KEYS, default_context=1024)
+    d = shape.d_model
+    ffn = config_int(config, path, "n_inner", 4 * d)
+    cfg = ModelConfig(arch=shape, family="gpt2", ffn_dim=ffn,
+                      norm_eps=_number(config, path, "layer_norm_epsilon", 1e-5),
+                      source=str(directory))
     layers = []
     for i in range(shape.n_layers):
         p = f"h.{i}."
         layers.append(LayerWeights(
-            attn_norm=f32(get(p + "ln_1.weight")), attn_norm_bias=f32(get(p + "ln_1.bias")),
-            qkv=f32(get(p + "attn.c_attn.weight")), qkv_bias=f32(get(p + "attn.c_attn.bias")),
-            out=f32(get(p + "attn.c_proj.weight")), out_bias=f32(get(p + "attn.c_proj.bias")),
-            mlp_norm=f32(get(p + "ln_2.weight")), mlp_norm_bias=f32(get(p + "ln_2.bias")),
-            up=f32(get(p + "mlp.c_fc.weight")), up_bias=f32(get(p + "mlp.c_fc.bias")),
-            down=f32(get(p + "mlp.c_proj.weight")), down_bias=f32(get(p + "mlp.c_proj.bias")),
+            attn_norm=f32(get(p + "ln_1.weight", d)), attn_norm_bias=f32(get(p + "ln_1.bias", d)),
+            qkv=f32(get(p + "attn.c_attn.weight", d, 3 * d)),
+            qkv_bias=f32(get(p + "attn.c_attn.bias", 3 * d)),
+            out=f32(get(p + "attn.c_proj.weight", d, d)),
+            out_bias=f32(get(p + "attn.c_proj.bias", d)),
+            mlp_norm=f32(get(p + "ln_2.weight", d)), mlp_norm_bias=f32(get(p + "ln_2.bias", d)),
+            up=f32(get(p + "mlp.c_fc.weight", d, ffn)), up_bias=f32(get(p + "mlp.c_fc.bias", ffn)),
+            down=f32(get(p + "mlp.c_proj.weight", ffn, d)),
+            down_bias=f32(get(p + "mlp.c_proj.bias", d)),
         ))
-    embed = f32(get("wte.weight"))
-    return ModelWeights(cfg, embed, layers, f32(get("ln_f.weight")), embed.T,
-                        final_norm_bias=f32(get("ln_f.bias")), positions=f32(get("wpe.weight")))
+    embed = f32(get("wte.weight", shape.vocab_size, d))
+    return ModelWeights(cfg, embed, layers, f32(get("ln_f.weight", d)), embed.T,
+                        final_norm_bias=f32(get("ln_f.bias", d)),
+                        positions=f32(get("wpe.weight", shape.context_length, d)))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ctxlab.core.gguf_file import GGUFError, GGUFFile, read_gguf
 from ctxlab.core.tokenizers.base import TokenizerError, TokenizerInfo
 from ctxlab.core.tokenizers.hf_backend import HFTokenizer
 
@@ -27,15 +28,6 @@ TOKEN_TYPE_CONTROL = 3
 TOKEN_TYPE_USER_DEFINED = 4
 
 
-def read_fields(reader: Any) -> dict[str, Any]:
-    """The tokenizer-relevant metadata of an open ``GGUFReader`` as plain Python values."""
-    wanted = ("tokenizer.ggml.model", "tokenizer.ggml.pre", "tokenizer.ggml.tokens",
-              "tokenizer.ggml.merges", "tokenizer.ggml.token_type", "tokenizer.chat_template",
-              "tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id", "general.name",
-              "general.license")
-    return {key: reader.fields[key].contents() for key in wanted if key in reader.fields}
-
-
 class GGUFTokenizer(HFTokenizer):
     """An ``HFTokenizer`` whose vocabulary was read from a GGUF file."""
 
@@ -43,52 +35,81 @@ class GGUFTokenizer(HFTokenizer):
 
     @classmethod
     def from_file(cls, path: str | Path, *, name: str | None = None) -> GGUFTokenizer:  # type: ignore[override]
-        from gguf import GGUFReader
-
+        """Read only the metadata, so a split ``.part00`` or a huge model is enough."""
         path = Path(path)
         try:
-            reader = GGUFReader(path)
-        except Exception as exc:
-            raise TokenizerError(f"{path}: not a readable GGUF file ({exc})") from None
-        return cls.from_fields(read_fields(reader), source=str(path), name=name or path.stem)
+            gguf = read_gguf(path, tensors=False)
+        except GGUFError as exc:
+            raise TokenizerError(str(exc)) from None
+        return cls.from_gguf(gguf, name=name or path.stem)
 
     @classmethod
-    def from_fields(cls, fields: dict[str, Any], *, source: str, name: str) -> GGUFTokenizer:
-        """Build from ``read_fields`` output (the model loader reads the file once for both)."""
-        kind = fields.get("tokenizer.ggml.model")
+    def from_gguf(cls, gguf: GGUFFile, *, name: str) -> GGUFTokenizer:
+        """Build from an already-read file (the model loader reads it once for both)."""
+        try:
+            fields = _tokenizer_fields(gguf)
+        except GGUFError as exc:
+            raise TokenizerError(str(exc)) from None
+        source = str(gguf.path)
+        kind = fields["model"]
         if kind != "gpt2":
             raise TokenizerError(
                 f"{source}: GGUF tokenizer model {kind!r} is not supported "
                 "(ctxlab reads byte-level BPE, tokenizer.ggml.model = 'gpt2')"
             )
-        tok = _build(fields)
+        try:
+            tok = _build(fields)
+        except Exception as exc:  # the native builder's own message says what it rejected
+            detail = (str(exc).splitlines() or [type(exc).__name__])[0]
+            raise TokenizerError(f"{source}: the GGUF vocabulary is inconsistent ({detail})"
+                                 ) from None
         specials = {tok.id_to_token(i): i for i in _special_ids(fields)}
         import tokenizers
 
         info = TokenizerInfo(
-            name=name, family="gguf", vocab_size=len(fields["tokenizer.ggml.tokens"]),
-            special_tokens=specials, source=source, licence=fields.get("general.license"),
+            name=name, family="gguf", vocab_size=len(fields["tokens"]),
+            special_tokens=specials, source=source, licence=fields["licence"],
             library=f"gguf metadata via tokenizers {tokenizers.__version__}",
-            exact_for=(str(fields.get("general.name", name)),),
+            exact_for=(fields["model_name"] or name,),
         )
         made = cls(tok, info)
-        made.chat_template = fields.get("tokenizer.chat_template")
+        made.chat_template = fields["chat_template"]
         return made
 
 
+def _tokenizer_fields(gguf: GGUFFile) -> dict[str, Any]:
+    """The tokenizer metadata, type-checked: a malformed file fails here in one line."""
+    tokens = gguf.get_list("tokenizer.ggml.tokens", str)
+    if not tokens:
+        raise GGUFError(f"{gguf.path}: GGUF has no vocabulary (tokenizer.ggml.tokens)")
+    merges = gguf.get_list("tokenizer.ggml.merges", str) or []
+    if any(" " not in m for m in merges):
+        raise GGUFError(f"{gguf.path}: a tokenizer.ggml.merges entry lacks its space")
+    types = gguf.get_list("tokenizer.ggml.token_type", int) or []
+    if types and len(types) != len(tokens):
+        raise GGUFError(f"{gguf.path}: tokenizer.ggml.token_type has {len(types):,} entries "
+                        f"for {len(tokens):,} tokens")
+    return {
+        "model": gguf.get_str("tokenizer.ggml.model"), "tokens": tokens, "merges": merges,
+        "token_type": types, "pre": gguf.get_str("tokenizer.ggml.pre", "default"),
+        "chat_template": gguf.get_str("tokenizer.chat_template"),
+        "model_name": gguf.get_str("general.name"), "licence": gguf.get_str("general.license"),
+    }
+
+
 def _special_ids(fields: dict[str, Any]) -> list[int]:
-    types = fields.get("tokenizer.ggml.token_type") or []
-    return [i for i, t in enumerate(types) if t in (TOKEN_TYPE_CONTROL, TOKEN_TYPE_USER_DEFINED)]
+    return [i for i, t in enumerate(fields["token_type"])
+            if t in (TOKEN_TYPE_CONTROL, TOKEN_TYPE_USER_DEFINED)]
 
 
 def _build(fields: dict[str, Any]):
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers
 
-    tokens: list[str] = fields["tokenizer.ggml.tokens"]
-    merges = [tuple(m.split(" ", 1)) for m in fields.get("tokenizer.ggml.merges", [])]
+    tokens: list[str] = fields["tokens"]
+    merges = [tuple(m.split(" ", 1)) for m in fields["merges"]]
     vocab = {piece: i for i, piece in enumerate(tokens)}
     tok = Tokenizer(models.BPE(vocab=vocab, merges=merges, fuse_unk=False))
-    pre = fields.get("tokenizer.ggml.pre", "default")
+    pre = fields["pre"]
     regex = _LLAMA3_REGEX if pre in _LLAMA3_FAMILY else _GPT2_REGEX
     steps = [pre_tokenizers.Split(Regex(regex), behavior="isolated"),
              pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]
