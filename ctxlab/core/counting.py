@@ -107,7 +107,7 @@ def count_files(paths: Sequence[Path], options: CountOptions,
     With ``options.cache_path``, unchanged files come from the count cache and new
     counts go into it; ``notify`` hears one line if the cache had to be set aside.
     """
-    counters = {name: get_counter(name, options.engine)  # load (and validate) before forking
+    counters = {name: get_counter(name, options.engine)  # unknown names fail before any work
                 for name in options.tokenizers}
     stats = {str(p): Stat.of(str(p)) for p in paths}
     cache = _open_cache(options, counters)
@@ -120,9 +120,6 @@ def count_files(paths: Sequence[Path], options: CountOptions,
     if progress and hits:
         progress(len(hits), sum(present[p].size for p in hits))
     todo = [(p, s.size if s else 0) for p, s in stats.items() if p not in hits]
-    if todo:
-        for counter in counters.values():
-            counter.count("load")  # lazy vocabularies load now, so forked workers share them
     fresh = _count_all(todo, options, progress)
     results.update((path, fc) for path, (fc, _) in fresh.items())
     if cache:
@@ -160,6 +157,8 @@ def _count_all(sized: list[tuple[str, int]], options: CountOptions,
 
 def _count_parallel(sized: list[tuple[str, int]], options: CountOptions, jobs: int,
                     progress: ProgressFn | None) -> dict[str, Counted]:
+    for name in options.tokenizers:  # lazy vocabularies load now, so forked workers share them
+        get_counter(name, options.engine).count("load")
     chunks = list(_chunks(sorted(sized, key=lambda ps: -ps[1]), jobs))
     results: dict[str, Counted] = {}
     context = multiprocessing.get_context("fork")
