@@ -9,7 +9,7 @@ import click
 
 from ctxlab.commands.errors import CtxlabError, friendly_errors
 from ctxlab.commands.inputs import read_input_text
-from ctxlab.core.tokenizers.registry import get_tokenizer
+from ctxlab.core.tokenizers.engines import DEFAULT_ENGINE, ENGINES, get_counter
 
 # Visible stand-ins for whitespace, so boundaries between spaces can be seen.
 WHITESPACE_GLYPHS = str.maketrans({" ": "·", "\n": "↵\n", "\t": "→", "\r": "␍"})
@@ -25,11 +25,13 @@ COLOURS = ("on #3a3a6a", "on #2f5d50", "on #6a4a3a", "on #4a3a6a")
 @click.option("--format", "fmt", type=click.Choice(["color", "json"]), default="color",
               show_default=True)
 @click.option("--special", is_flag=True, help="Parse special-token strings as special tokens.")
+@click.option("--engine", type=click.Choice(ENGINES), default=DEFAULT_ENGINE, show_default=True,
+              help="fast: exact Rust BPE for tiktoken encodings; tiktoken: reference libraries.")
 @friendly_errors
-def command(text, path, tokenizer, show_ids, fmt, special) -> None:
+def command(text, path, tokenizer, show_ids, fmt, special, engine) -> None:
     """Tokenize TEXT (or --file) and show boundaries, ids, or JSON spans."""
     text = _input_text(text, path)
-    tok = get_tokenizer(tokenizer)
+    tok = get_counter(tokenizer, engine)
     spans = tok.encode(text, allow_special=special)
     if show_ids:
         click.echo(" ".join(str(int(i)) for i in spans.ids))

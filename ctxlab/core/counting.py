@@ -18,7 +18,8 @@ from pathlib import Path
 
 from ctxlab.core.count_cache import CachedCount, CountCache, Stat, counter_identity, digest
 from ctxlab.core.textfile import EMPTY, MAX_TEXT_BYTES, OK, TextFile, decode_bytes, read_text_file
-from ctxlab.core.tokenizers.engines import DEFAULT_ENGINE, Counter, get_counter
+from ctxlab.core.tokenizers.base import Tokenizer
+from ctxlab.core.tokenizers.engines import DEFAULT_ENGINE, get_counter
 from ctxlab.core.words import count_words
 
 PARALLEL_MIN_BYTES = 4 << 20  # below this, process start-up costs more than it saves
@@ -74,7 +75,7 @@ def _count_text_files(files: Sequence[TextFile], options: CountOptions) -> list[
     return counts
 
 
-def _count_texts(counter: Counter, texts: list[str], options: CountOptions) -> list[int]:
+def _count_texts(counter: Tokenizer, texts: list[str], options: CountOptions) -> list[int]:
     if options.allow_special:
         return [counter.count(t, allow_special=True) for t in texts]
     return counter.count_batch(texts)
@@ -133,7 +134,7 @@ def count_files(paths: Sequence[Path], options: CountOptions,
     return [results[path] for path in stats]
 
 
-def _open_cache(options: CountOptions, counters: dict[str, Counter]) -> CountCache | None:
+def _open_cache(options: CountOptions, counters: dict[str, Tokenizer]) -> CountCache | None:
     if options.cache_path is None:
         return None
     return CountCache(Path(options.cache_path), {

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from ctxlab.core.samples import list_samples
 from ctxlab.core.tokenizers.engines import get_counter
-from ctxlab.core.tokenizers.fast_bpe import FAST_ENCODINGS, TIKTOKEN_N_VOCAB, FastBPECounter
+from ctxlab.core.tokenizers.fast_bpe import FAST_ENCODINGS, TIKTOKEN_N_VOCAB, FastBPETokenizer
 from ctxlab.core.words import count_words
 
 WORDS = ["The dragon's hoard", " they'll ", "def f(x):\n    return x", "日本語のテキスト",
@@ -22,7 +22,7 @@ SPECIAL_RUNS = " \t\n\r0123456789!?.,;:'\"()[]{}<>|/\\-_=+*&^%$#@~`"
 @pytest.fixture(scope="module", params=FAST_ENCODINGS)
 def pair(request):
     name = request.param
-    return FastBPECounter(name), tiktoken.get_encoding(name)
+    return FastBPETokenizer(name), tiktoken.get_encoding(name)
 
 
 def test_same_ranks_and_vocabulary_size(pair):
@@ -102,3 +102,14 @@ def test_engines_pick_the_fast_counter_only_where_it_is_exact():
 @given(st.text(st.characters(codec=None)) | st.text(alphabet=" \t\n\x1c\x1f\x0bab"))
 def test_word_count_equals_str_split(text):
     assert count_words(text) == len(text.split())
+
+
+def test_spans_decode_and_bytes_equal_the_reference(pair):
+    fast, enc = pair
+    reference = fast.reference
+    for sample in list_samples():
+        text = sample.path.read_text("utf-8")
+        ours, theirs = fast.encode(text), reference.encode(text)
+        assert ours.to_records() == theirs.to_records(), sample.name
+        assert fast.decode(ours.ids) == text
+    assert fast.token_bytes(enc.encode_ordinary(" dragon")[0]) == b" dragon"

@@ -1,47 +1,37 @@
 """Which library counts: the fast exact engine where one exists, else the reference.
 
-``count`` and other callers that need only counts or ids ask for a *counter*
-here instead of a full tokenizer. ``engine="fast"`` gives the splintr-backed
-counter for the tiktoken encodings it matches exactly and the reference
-tokenizer for everything else; ``engine="tiktoken"`` always gives the reference
-(stock tiktoken, HF tokenizers, SentencePiece), for cross-checking.
+``count``, ``split`` and ``tokenize`` ask here for the tokenizer that does their
+work. ``engine="fast"`` gives the splintr-backed tokenizer for the tiktoken
+encodings it matches exactly and the reference tokenizer for everything else;
+``engine="tiktoken"`` always gives the reference (stock tiktoken, HF tokenizers,
+SentencePiece), for cross-checking. The TUI keeps using the reference.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
-from typing import Protocol
 
-from ctxlab.core.tokenizers.base import TokenizerError, TokenizerInfo
+from ctxlab.core.tokenizers.base import Tokenizer, TokenizerError
 from ctxlab.core.tokenizers.registry import get_tokenizer, resolve_name
 
 ENGINES = ("fast", "tiktoken")
 DEFAULT_ENGINE = "fast"
 
 _lock = threading.Lock()
-_fast: dict[str, Counter] = {}
+_fast: dict[str, Tokenizer] = {}
 
 
-class Counter(Protocol):
-    info: TokenizerInfo
-
-    def count(self, text: str, *, allow_special: bool = False) -> int: ...
-
-    def count_batch(self, texts: Sequence[str]) -> list[int]: ...
-
-
-def get_counter(name: str, engine: str = DEFAULT_ENGINE) -> Counter:
-    """The counter ``engine`` uses for tokenizer ``name`` (loaded once per process)."""
+def get_counter(name: str, engine: str = DEFAULT_ENGINE) -> Tokenizer:
+    """The tokenizer ``engine`` uses for ``name`` (loaded once per process)."""
     if engine not in ENGINES:
         raise TokenizerError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
     key = resolve_name(name)
     if engine == "fast" and _has_fast(key):
         with _lock:
             if key not in _fast:
-                from ctxlab.core.tokenizers.fast_bpe import FastBPECounter
+                from ctxlab.core.tokenizers.fast_bpe import FastBPETokenizer
 
-                _fast[key] = FastBPECounter(key)
+                _fast[key] = FastBPETokenizer(key)
             return _fast[key]
     return get_tokenizer(key)
 

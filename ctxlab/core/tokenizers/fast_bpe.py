@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from ctxlab.core.tokenizers.base import TokenizerInfo
 
 if TYPE_CHECKING:
+    from ctxlab.core.spans import TokenSpans
     from ctxlab.core.tokenizers.tiktoken_backend import TiktokenTokenizer
 
 FAST_LIBRARY = "splintr-rs"
@@ -45,8 +46,8 @@ def fast_library_version() -> str | None:
         return None
 
 
-class FastBPECounter:
-    """tiktoken-identical ids and counts for one encoding, with tiktoken as fallback."""
+class FastBPETokenizer:
+    """tiktoken-identical ids, counts and spans for one encoding, tiktoken as fallback."""
 
     def __init__(self, encoding_name: str) -> None:
         import splintr
@@ -99,3 +100,28 @@ class FastBPECounter:
 
     def count_batch(self, texts: Sequence[str]) -> list[int]:
         return [self.count(t) for t in texts]
+
+    def encode(self, text: str, *, allow_special: bool = False) -> TokenSpans:
+        """Spans as tiktoken's backend builds them; ``tokenize`` need not load tiktoken."""
+        if allow_special:
+            return self.reference.encode(text, allow_special=True)
+        try:
+            ids = self._fast.encode_ordinary(text)
+        except UnicodeEncodeError:
+            return self.reference.encode(text)
+        import numpy as np
+
+        from ctxlab.core.spans import spans_from_byte_lengths
+        from ctxlab.core.tokenizers.tiktoken_backend import byte_lengths
+
+        array = np.asarray(ids, dtype=np.int64)
+        return spans_from_byte_lengths(text, array, byte_lengths(array, self.token_bytes))
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return self._fast.decode_bytes([int(i) for i in ids]).decode("utf-8", errors="replace")
+
+    def token_bytes(self, token_id: int) -> bytes:
+        return self._fast.decode_token_bytes(int(token_id))
+
+    def piece(self, token_id: int) -> str:
+        return self.token_bytes(token_id).decode("utf-8", errors="backslashreplace")

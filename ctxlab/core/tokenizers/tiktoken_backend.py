@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ctxlab.core.tokenizers import tiktoken_files
@@ -26,6 +26,17 @@ EXACT_FOR: dict[str, tuple[str, ...]] = {
     "o200k_base": ("gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.5", "gpt-5", "o1", "o3", "o4-mini"),
     "o200k_harmony": ("gpt-oss-20b", "gpt-oss-120b"),
 }
+
+
+def byte_lengths(ids: np.ndarray, token_bytes: Callable[[int], bytes]) -> np.ndarray:
+    """Byte length of each id, looked up once per distinct id: a short text pays for a
+    few lookups, not for a walk over the whole vocabulary."""
+    import numpy as np
+
+    unique, inverse = np.unique(ids, return_inverse=True)
+    lengths = np.fromiter((len(token_bytes(int(i))) for i in unique), dtype=np.int64,
+                          count=len(unique))
+    return lengths[inverse]
 
 
 class TiktokenTokenizer:
@@ -65,16 +76,6 @@ class TiktokenTokenizer:
         )
         return cls(encoding, info)
 
-    def _byte_lengths(self, ids: np.ndarray) -> np.ndarray:
-        """Byte length of each id, looked up once per distinct id: a short text pays for a
-        few lookups, not for a walk over the whole vocabulary."""
-        import numpy as np
-
-        unique, inverse = np.unique(ids, return_inverse=True)
-        lengths = np.fromiter((len(self._enc.decode_single_token_bytes(int(i))) for i in unique),
-                              dtype=np.int64, count=len(unique))
-        return lengths[inverse]
-
     def _ids(self, text: str, allow_special: bool) -> list[int]:
         if allow_special:
             return self._enc.encode(text, allowed_special="all")
@@ -88,7 +89,7 @@ class TiktokenTokenizer:
         ids = np.asarray(self._ids(text, allow_special), dtype=np.int64)
         special_ids = np.fromiter(self._enc._special_tokens.values(), dtype=np.int64)
         return spans_from_byte_lengths(
-            text, ids, self._byte_lengths(ids), special=np.isin(ids, special_ids)
+            text, ids, byte_lengths(ids, self.token_bytes), special=np.isin(ids, special_ids)
         )
 
     def count(self, text: str, *, allow_special: bool = False) -> int:
