@@ -20,7 +20,7 @@ from aiohttp import web
 from textual_serve.server import Server, to_int
 
 TEMPLATES = Path(__file__).with_name("templates")
-FULL = "\r\n  ctxlab: all {n} sessions are in use. Close a tab somewhere, then reload this page."
+FULL = "\r\n  ctxlab: the room is full ({n} of {n} sessions in use). Close a tab, then reload."
 
 
 class ClassroomServer(Server):
@@ -61,7 +61,7 @@ class ClassroomServer(Server):
             await refused.prepare(request)
             await refused.send_bytes(FULL.format(n=self.max_sessions).encode())
             await refused.close()
-            self._say(f"refused a session from {request.remote}: all {self.max_sessions} in use")
+            self._say(f"refused a session for {request.remote}: all {self.max_sessions} in use")
             return refused
         self.sessions += 1
         self._say(f"session opened for {request.remote} ({self.sessions} of "

@@ -101,6 +101,6 @@ async def test_a_full_server_says_so_in_the_terminal() -> None:
         socket = await client.ws_connect("/ws")
         message = await socket.receive()
         assert message.type == WSMsgType.BINARY
-        assert b"all 1 sessions are in use" in message.data
+        assert b"the room is full (1 of 1 sessions in use)" in message.data
         assert (await socket.receive()).type in (WSMsgType.CLOSE, WSMsgType.CLOSED)
     assert server.sessions == 1
