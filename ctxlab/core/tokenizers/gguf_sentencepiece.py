@@ -24,8 +24,9 @@ GEMMA3_MODELS = ("gemma-3", "gemma3", "gemma-3n", "medgemma", "shieldgemma-2",
 
 def model_proto(fields: dict[str, Any], source: str) -> bytes:
     """The serialized SentencePiece model that the GGUF's tokenizer metadata describes."""
-    from sentencepiece import sentencepiece_model_pb2 as pb
+    from sentencepiece import sentencepiece_model_pb2
 
+    pb: Any = sentencepiece_model_pb2  # generated protobuf classes: no static types
     tokens = fields.get("tokenizer.ggml.tokens")
     scores = fields.get("tokenizer.ggml.scores")
     types = fields.get("tokenizer.ggml.token_type")
