@@ -17,11 +17,11 @@ def count_chat_command(path: str | Path, tokenizer_names: Sequence[str],
     from rich.markup import escape
     from rich.table import Table
 
-    from ctxlab.core.chat import ChatError, count_chat, load_messages
+    from ctxlab.core.chat import ChatError, count_chat, load_chat
     from ctxlab.core.tokenizers import get_tokenizer
 
     try:
-        messages = load_messages(path)
+        chat = load_chat(path)
     except ChatError as exc:
         raise CtxlabError(str(exc), EXIT_INPUT) from None
     table = Table(box=None, header_style="bold", pad_edge=False)
@@ -31,7 +31,7 @@ def count_chat_command(path: str | Path, tokenizer_names: Sequence[str],
     counts = []
     for name in tokenizer_names:
         try:
-            result = count_chat(get_tokenizer(name), messages)
+            result = count_chat(get_tokenizer(name), chat.messages, tools=chat.tools)
         except ChatError as exc:
             table.add_row(name, "", "", "", f"[yellow]{escape(str(exc))}[/]")
             continue
@@ -41,7 +41,8 @@ def count_chat_command(path: str | Path, tokenizer_names: Sequence[str],
     console = Console(highlight=False)
     if not console.is_terminal:
         console = Console(highlight=False, width=160)
-    console.print(f"{len(messages)} messages from {escape(str(path))}")
+    tools = f" and {len(chat.tools)} tool definitions" if chat.tools else ""
+    console.print(f"{len(chat.messages)} messages{tools} from {escape(str(path))}")
     console.print(table)
     if show_template:
         for result in counts:

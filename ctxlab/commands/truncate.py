@@ -24,14 +24,20 @@ DEFAULT_TOKENIZER = "o200k_base"
               help="With --strategy sinks: leading tokens always kept.")
 @click.option("--show", is_flag=True,
               help="Print the whole document with each dropped part replaced by a marker.")
+@click.option("--chat", is_flag=True,
+              help="FILE is a chat (JSON messages): keep the system message and the newest "
+                   "whole turns that fit, templated; write the kept chat as JSON.")
 @friendly_errors
-def command(file, budget, tokenizer, model, strategy, sinks, show) -> None:
+def command(file, budget, tokenizer, model, strategy, sinks, show, chat) -> None:
     """Keep at most --budget tokens of FILE (- for stdin) and write them to stdout."""
     from ctxlab.core.tokenizers import get_tokenizer
     from ctxlab.core.truncation import truncate
 
     name, note = _tokenizer_name(tokenizer, model)
     tok = get_tokenizer(name)
+    if chat:
+        _truncate_chat(file, budget, tok, note)
+        return
     spans = tok.encode(read_texts([file])[0])
     try:
         result = truncate(spans, budget, strategy, sinks=sinks, tokenizer=tok)
@@ -45,6 +51,37 @@ def command(file, budget, tokenizer, model, strategy, sinks, show) -> None:
         f"{result.dropped_tokens:,} tokens in {pieces} span{'s' if pieces != 1 else ''}{note}",
         err=True,
     )
+
+
+def _truncate_chat(file: Path, budget: int, tok, note: str) -> None:
+    """LangChain-style ``trim_messages`` (newest first, system kept, starting on a user turn)."""
+    import json
+
+    from ctxlab.commands.errors import EXIT_INPUT, EXIT_OVER_BUDGET
+    from ctxlab.core.chat import ChatError, count_chat, load_chat, trim_chat
+
+    try:
+        chat = load_chat(file)
+
+        def templated(messages: list) -> int:
+            return count_chat(tok, messages, tools=chat.tools).chat_tokens
+
+        total = templated(chat.messages)
+        trimmed = trim_chat(chat.messages, budget, templated)
+    except ChatError as exc:
+        raise CtxlabError(str(exc), EXIT_INPUT) from None
+    if not trimmed.messages:
+        raise CtxlabError(f"nothing fits in {budget:,} tokens (the chat is {total:,} templated "
+                          f"{tok.info.name} tokens, the system message alone is over)",
+                          EXIT_OVER_BUDGET)
+    kept: dict | list = {"messages": trimmed.messages, "tools": chat.tools} if chat.tools \
+        else trimmed.messages
+    click.echo(json.dumps(kept, indent=1, ensure_ascii=False))
+    dropped = ", ".join(str(i + 1) for i in trimmed.dropped) or "none"
+    click.echo(
+        f"chat: kept {len(trimmed.kept)} of {len(chat.messages)} messages, {trimmed.tokens:,} of "
+        f"{total:,} templated {tok.info.name} tokens (budget {budget:,}); dropped messages "
+        f"{dropped}{note}", err=True)
 
 
 def _tokenizer_name(tokenizer: str | None, model: str | None) -> tuple[str, str]:

@@ -3,14 +3,17 @@
 Three templates, chosen by tokenizer: OpenAI's documented per-message overhead
 for cl100k/o200k chat models (their ChatML special tokens are not in the public
 encodings, so the count follows the cookbook), the harmony format for gpt-oss
-(rendered and tokenized with ``o200k_harmony``), and a tokenizer's own Jinja
+(``chat_harmony``, as openai-harmony renders it), and a tokenizer's own Jinja
 ``chat_template`` rendered by transformers (imported only here, only then).
+
+Messages are OpenAI-shaped: ``role``, ``content`` (``null`` for a tool call),
+optional ``name``, ``tool_calls`` and ``tool_call_id``; ``tools`` holds the
+function definitions sent with them.
 """
 
 from __future__ import annotations
 
 import bisect
-import datetime as dt
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,7 +22,8 @@ from typing import Any
 
 from ctxlab.core.errors import UserError
 
-Message = dict[str, str]
+Message = dict[str, Any]
+Part = tuple[str, bool]  # a rendered template piece: (text, is one control token)
 
 # OpenAI cookbook, "How to count tokens with tiktoken" (gpt-3.5-turbo-0613 onwards).
 TOKENS_PER_MESSAGE = 3  # <|start|>{role/name}\n{content}<|end|>\n
@@ -27,11 +31,9 @@ TOKENS_PER_NAME = 1
 REPLY_PRIMER = 3  # every reply is primed with <|start|>assistant<|message|>
 COOKBOOK_ENCODINGS = ("cl100k_base", "o200k_base")
 HARMONY_ENCODING = "o200k_harmony"
-_HARMONY_SYSTEM = (
-    "You are ChatGPT, a large language model trained by OpenAI.\nKnowledge cutoff: 2024-06\n"
-    "Current date: {today}\n\nReasoning: medium\n\n# Valid channels: analysis, commentary, "
-    "final. Channel must be included for every message."
-)
+# OpenAI cookbook, "counting tokens for chat completions with tool calls" (gpt-4o and gpt-4).
+TOOL_TOKENS = {"function": 7, "properties": 3, "property": 3, "enum": -3, "enum_item": 3,
+               "end": 12}
 
 
 class ChatError(UserError, ValueError):
@@ -54,70 +56,174 @@ class ChatCount:
     rendered: str  # the templated text (illustrative for the cookbook overhead)
 
 
+@dataclass(frozen=True)
+class Chat:
+    messages: list[Message]
+    tools: list[dict]  # function definitions sent with the messages
+
+
 def load_messages(path: str | Path) -> list[Message]:
-    """An OpenAI-style ``[{"role", "content", "name"?}]`` list (or ``{"messages": [...]}``)."""
+    """The messages of a chat file (see ``load_chat``)."""
+    return load_chat(path).messages
+
+
+def load_chat(path: str | Path) -> Chat:
+    """An OpenAI-style ``[{"role", "content", ...}]`` list, or ``{"messages": [...], "tools"}``."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise ChatError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except ValueError as exc:
         raise ChatError(f"{path}: not valid JSON ({exc})") from None
+    tools: Any = []
     if isinstance(data, dict):
+        tools = data.get("tools") or []
         data = data.get("messages")
-    return parse_messages(data, path)
+    if not isinstance(tools, list):
+        raise ChatError(f"{path}: 'tools' must be a list of function definitions")
+    return Chat(parse_messages(data, path), [_tool(t, i + 1, path) for i, t in enumerate(tools)])
 
 
 def parse_messages(data, where) -> list[Message]:
     """Validated messages from an already-parsed value (a file's, or one dataset record's)."""
     if not isinstance(data, list) or not data:
         raise ChatError(f"{where}: expected a non-empty JSON list of messages")
-    return [_message(m, i, where) for i, m in enumerate(data)]
+    return [_message(m, i + 1, where) for i, m in enumerate(data)]
 
 
-def _message(raw, index: int, path) -> Message:
-    where = f"{path}: message {index}"
+def _tool(raw, number: int, path) -> dict:
+    function = raw.get("function", raw) if isinstance(raw, dict) else None
+    if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+        raise ChatError(f"{path}: tool {number} needs a function with a string 'name'")
+    if not isinstance(function.get("parameters", {}), dict):
+        raise ChatError(f"{path}: tool {number}: 'parameters' must be a JSON schema object")
+    return {"type": "function", "function": function}
+
+
+def _message(raw, number: int, path) -> Message:
+    where = f"{path}: message {number}"
     if not isinstance(raw, dict) or not isinstance(raw.get("role"), str):
         raise ChatError(f"{where} needs a string 'role'")
+    calls = raw.get("tool_calls")
     content = raw.get("content", "")
+    if content is None and (calls or raw["role"] == "tool"):
+        content = ""  # a tool call carries its arguments instead of content
     if isinstance(content, list):  # content parts: only text parts carry tokens we can count
         if any(not isinstance(p, dict) or p.get("type") != "text" for p in content):
             raise ChatError(f"{where}: only text content parts can be counted")
         content = "".join(str(p.get("text", "")) for p in content)
     if not isinstance(content, str):
         raise ChatError(f"{where}: 'content' must be a string or a list of text parts")
-    message = {"role": raw["role"], "content": content}
+    message: Message = {"role": raw["role"], "content": content}
     if isinstance(raw.get("name"), str):
         message["name"] = raw["name"]
+    if calls is not None:
+        message["tool_calls"] = [_tool_call(c, where) for c in _listed(calls, where)]
+    if isinstance(raw.get("tool_call_id"), str):
+        message["tool_call_id"] = raw["tool_call_id"]
     return message
 
 
-def count_chat(tokenizer, messages: Sequence[Message], *, today: str | None = None) -> ChatCount:
-    """Tokens ``messages`` take once templated, ready for the assistant's reply."""
+def _listed(calls, where: str) -> list:
+    if not isinstance(calls, list):
+        raise ChatError(f"{where}: 'tool_calls' must be a list")
+    return calls
+
+
+def _tool_call(raw, where: str) -> dict:
+    function = raw.get("function") if isinstance(raw, dict) else None
+    if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+        raise ChatError(f"{where}: each tool call needs a function with a string 'name'")
+    arguments = function.get("arguments", "")
+    if not isinstance(arguments, str):
+        arguments = json.dumps(arguments)
+    call = {"type": "function", "function": {"name": function["name"], "arguments": arguments}}
+    if isinstance(raw.get("id"), str):
+        call["id"] = raw["id"]
+    return call
+
+
+def _raw_tokens(tokenizer, messages: Sequence[Message]) -> int:
+    """Tokens of what the messages say: contents and tool-call arguments, no template."""
+    return sum(tokenizer.count(m.get("content") or "") + sum(
+        tokenizer.count(c["function"]["arguments"]) for c in m.get("tool_calls", ()))
+        for m in messages)
+
+
+def count_chat(tokenizer, messages: Sequence[Message], *, tools: Sequence[dict] = (),
+               today: str | None = None) -> ChatCount:
+    """Tokens ``messages`` (and ``tools``) take once templated, ready for the assistant's reply."""
+    from ctxlab.core import chat_harmony, chat_llama
+
     name = tokenizer.info.name
-    raw = sum(tokenizer.count(m["content"]) for m in messages)
+    raw = _raw_tokens(tokenizer, messages)
     if name in COOKBOOK_ENCODINGS:
-        return ChatCount(name, "OpenAI cookbook overhead", raw, cookbook_count(tokenizer, messages),
-                         render_cookbook(messages))
+        return ChatCount(name, "OpenAI cookbook overhead", raw,
+                         cookbook_count(tokenizer, messages, tools), render_cookbook(messages))
     if name == HARMONY_ENCODING:
-        text = render_harmony(messages, today=today)
-        return ChatCount(name, "harmony", raw, tokenizer.count(text, allow_special=True), text)
+        parts = chat_harmony.render(messages, tools, today=today)
+        return _parts_count(tokenizer, "harmony", raw, parts)
+    if name in chat_llama.FORMATS:
+        if tools:
+            raise ChatError(f"{name}: ctxlab does not render Meta's tool-definition prompts; "
+                            "count the chat without 'tools'")
+        parts = chat_llama.render(messages, chat_llama.FORMATS[name])
+        return _parts_count(tokenizer, "Meta's ChatFormat (llama_models)", raw, parts)
     template = find_chat_template(tokenizer)
     if template is None:
         raise ChatError(f"{name}: its files carry no chat_template (try a tokenizer directory "
                         "whose tokenizer_config.json has one)")
-    text = render_jinja(template, messages)
+    text = render_jinja(template, messages, tools)
     return ChatCount(name, f"chat_template from {Path(template.source).name}", raw,
                      tokenizer.count(text, allow_special=True), text)
 
 
-def cookbook_count(tokenizer, messages: Sequence[Message]) -> int:
+def _parts_count(tokenizer, template: str, raw: int, parts: list[Part]) -> ChatCount:
+    """Control parts are one token each; text parts are ordinary text, whatever they contain."""
+    total = sum(1 if control else tokenizer.count(text) for text, control in parts)
+    return ChatCount(tokenizer.info.name, template, raw, total, "".join(t for t, _ in parts))
+
+
+def cookbook_count(tokenizer, messages: Sequence[Message], tools: Sequence[dict] = ()) -> int:
     """OpenAI's documented count: every value's tokens plus fixed per-message overhead."""
-    total = REPLY_PRIMER
+    total = REPLY_PRIMER + _cookbook_tools(tokenizer, tools)
     for message in messages:
-        total += TOKENS_PER_MESSAGE + sum(tokenizer.count(v) for v in message.values())
+        total += TOKENS_PER_MESSAGE + tokenizer.count(message.get("content") or "")
+        total += tokenizer.count(message["role"])
         if "name" in message:
-            total += TOKENS_PER_NAME
+            total += TOKENS_PER_NAME + tokenizer.count(message["name"])
+        total += tokenizer.count(message.get("tool_call_id", ""))
+        for call in message.get("tool_calls", ()):
+            function = call["function"]
+            total += tokenizer.count(function["name"]) + tokenizer.count(function["arguments"])
     return total
+
+
+def _cookbook_tools(tokenizer, tools: Sequence[dict]) -> int:
+    """The cookbook's estimate for function definitions: name, description, each property."""
+    if not tools:
+        return 0
+    total = TOOL_TOKENS["end"]
+    for tool in tools:
+        function = tool["function"]
+        total += TOOL_TOKENS["function"]
+        total += tokenizer.count(f"{function['name']}:{_no_stop(function.get('description'))}")
+        properties = (function.get("parameters") or {}).get("properties") or {}
+        if properties:
+            total += TOOL_TOKENS["properties"]
+        for key, schema in properties.items():
+            total += TOOL_TOKENS["property"]
+            for item in schema.get("enum", ()) if "enum" in schema else ():
+                total += TOOL_TOKENS["enum_item"] + tokenizer.count(str(item))
+            if "enum" in schema:
+                total += TOOL_TOKENS["enum"]
+            line = f"{key}:{schema.get('type', '')}:{_no_stop(schema.get('description'))}"
+            total += tokenizer.count(line)
+    return total
+
+
+def _no_stop(text: str | None) -> str:
+    return (text or "").removesuffix(".")
 
 
 def render_cookbook(messages: Sequence[Message]) -> str:
@@ -132,20 +238,12 @@ def _speaker(message: Message) -> str:
     return f"{message['role']} name={message['name']}" if "name" in message else message["role"]
 
 
-def render_harmony(messages: Sequence[Message], *, today: str | None = None) -> str:
-    """gpt-oss's harmony layout: a system header, system prompts as developer instructions."""
-    today = today or dt.date.today().isoformat()
-    parts = [f"<|start|>system<|message|>{_HARMONY_SYSTEM.format(today=today)}<|end|>"]
-    instructions = [m["content"] for m in messages if m["role"] in ("system", "developer")]
-    if instructions:
-        body = "\n\n".join(instructions)
-        parts.append(f"<|start|>developer<|message|># Instructions\n\n{body}\n\n<|end|>")
-    for m in messages:
-        if m["role"] == "assistant":
-            parts.append(f"<|start|>assistant<|channel|>final<|message|>{m['content']}<|end|>")
-        elif m["role"] not in ("system", "developer"):
-            parts.append(f"<|start|>{m['role']}<|message|>{m['content']}<|end|>")
-    return "".join(parts) + "<|start|>assistant"
+def render_harmony(messages: Sequence[Message], *, tools: Sequence[dict] = (),
+                   today: str | None = None) -> str:
+    """gpt-oss's harmony text for ``messages`` (see ``chat_harmony``)."""
+    from ctxlab.core import chat_harmony
+
+    return "".join(text for text, _ in chat_harmony.render(messages, tools, today=today))
 
 
 def find_chat_template(tokenizer) -> ChatTemplate | None:
@@ -158,7 +256,8 @@ def find_chat_template(tokenizer) -> ChatTemplate | None:
     return None
 
 
-def render_jinja(template: ChatTemplate, messages: Sequence[Message]) -> str:
+def render_jinja(template: ChatTemplate, messages: Sequence[Message],
+                 tools: Sequence[dict] = ()) -> str:
     """Render with transformers' own renderer, exactly as ``apply_chat_template`` does."""
     try:
         from transformers.utils.chat_template_utils import render_jinja_template as render
@@ -167,11 +266,12 @@ def render_jinja(template: ChatTemplate, messages: Sequence[Message]) -> str:
             "rendering a chat_template needs transformers: pip install 'ctxlab[hf]'"
         ) from None
     options: dict[str, Any] = dict(template.special_tokens)  # bos_token, eos_token, ...
+    messages = [{**m, "content": m.get("content") or ""} for m in messages]  # templates test text
     renderer: Any = render  # annotated "-> str" upstream, but returns (texts, generation spans)
     try:
         rendered, _ = renderer(
             conversations=[list(messages)], chat_template=template.template,
-            add_generation_prompt=True, **options,
+            tools=list(tools) or None, add_generation_prompt=True, **options,
         )
     except Exception as exc:  # jinja raises many types; the template is the user's file
         raise ChatError(f"chat_template from {template.source} failed: {exc}") from None

@@ -159,3 +159,43 @@ def test_fit_prices_the_prompt_and_names_the_entry_a_bare_name_chose(doc):
     assert llama["exact"] and llama["tokenizer"] == "llama3" and llama["count"] == "exact"
     table = run("fit", str(doc), "-m", "claude-sonnet-4")
     assert "input $ (cached)" in table.stdout and "claude-sonnet-4 -> anthropic/" in table.stdout
+
+
+def test_truncate_chat_keeps_the_system_message_and_whole_newest_turns(tmp_path):
+    from ctxlab.core.chat import count_chat, load_chat
+    from ctxlab.core.samples import get_sample
+    from ctxlab.core.tokenizers import get_tokenizer
+
+    source = get_sample("chat_transcript").path
+    original = load_chat(source).messages
+    result = run("truncate", "--chat", str(source), "--budget", "1500", "-t", "o200k_base")
+    assert result.exit_code == 0, result.output
+    kept = json.loads(result.stdout)
+    assert kept[0] == original[0] and kept[1]["role"] == "user"
+    assert kept[1:] == original[len(original) - len(kept) + 1:]  # the newest turns, whole
+    tokens = count_chat(get_tokenizer("o200k_base"), kept).chat_tokens
+    assert tokens <= 1500 < count_chat(get_tokenizer("o200k_base"), original[:1] + original[
+        len(original) - len(kept) - 1:]).chat_tokens
+    assert f"kept {len(kept)} of {len(original)} messages, {tokens:,} of" in result.stderr
+    nothing = run("truncate", "--chat", str(source), "--budget", "10")
+    assert nothing.exit_code == 1 and "nothing fits" in nothing.output
+
+
+def test_count_chat_counts_tools_and_reports_bad_messages_by_number(tmp_path):
+    chat = tmp_path / "tools.json"
+    chat.write_text(json.dumps({"tools": [{"type": "function", "function": {
+        "name": "now", "description": "The time.", "parameters": {"type": "object",
+                                                                   "properties": {}}}}],
+        "messages": [{"role": "user", "content": "time?"},
+                     {"role": "assistant", "content": None, "tool_calls": [
+                         {"id": "1", "type": "function",
+                          "function": {"name": "now", "arguments": "{}"}}]},
+                     {"role": "tool", "tool_call_id": "1", "content": "12:00"}]}))
+    result = run("count", "--chat", str(chat), "-t", "o200k_harmony", "-t", "llama3")
+    assert result.exit_code == 0, result.output
+    assert "3 messages and 1 tool definitions" in result.output
+    assert "does not render Meta's tool-definition prompts" in result.output
+    chat.write_text(json.dumps([{"role": "user", "content": "a"}, {"role": "tool"},
+                                {"role": 3}]))
+    bad = run("count", "--chat", str(chat))
+    assert bad.exit_code == 3 and "message 3 needs a string 'role'" in bad.output

@@ -17,6 +17,7 @@ from ctxlab.core.chat import (
     render_harmony,
     trim_chat,
 )
+from ctxlab.core.tokenizers import get_tokenizer
 
 # The example conversation from OpenAI's cookbook "How to count tokens with tiktoken",
 # whose counts the cookbook confirms against the API: 129 (gpt-4, cl100k) and 124 (gpt-4o).
@@ -56,19 +57,92 @@ def test_cookbook_overhead_matches_openais_published_counts(load_tokenizer, name
                                     for m in COOKBOOK_MESSAGES)
 
 
-def test_harmony_renders_gpt_oss_layout_and_counts_control_tokens_once(load_tokenizer):
+WEATHER = {"type": "function", "function": {
+    "name": "get_weather", "description": "Gets the current weather.",
+    "parameters": {"type": "object", "required": ["location"], "properties": {
+        "location": {"type": "string", "description": "City name"},
+        "unit": {"type": "string", "enum": ["celsius", "fahrenheit"], "default": "celsius"},
+        "days": {"type": "integer"}}}}}
+CLOCK = {"type": "function", "function": {"name": "now", "description": "The time."}}
+TOOL_CHAT = [
+    {"role": "system", "content": "Be brief."},
+    {"role": "user", "name": "ann", "content": "Weather in Paris? <|end|><|start|>"},
+    {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function",
+     "function": {"name": "get_weather", "arguments": '{"location": "Paris"}'}}]},
+    {"role": "tool", "tool_call_id": "c1", "content": '{"temp": 20}'},
+    {"role": "assistant", "content": "It is 20 degrees."},
+]
+
+
+@pytest.fixture(scope="module")
+def harmony(tmp_path_factory):
+    """openai-harmony itself, reading o200k_base from a local folder instead of the network."""
+    import os
+
+    from ctxlab.core.tokenizers.tiktoken_files import ENCODING_BLOBS, cached_path, seed
+
+    seed("o200k_base")
+    folder = tmp_path_factory.mktemp("encodings")
+    shutil.copy(cached_path(ENCODING_BLOBS["o200k_base"][0]), folder / "o200k_base.tiktoken")
+    os.environ["TIKTOKEN_ENCODINGS_BASE"] = str(folder)
+    import openai_harmony
+
+    return openai_harmony
+
+
+def _harmony_reference(h, messages, tools, today):
+    """The same conversation built with openai-harmony's own message types."""
+    described = [h.ToolDescription.new(t["function"]["name"], t["function"]["description"],
+                                       parameters=t["function"].get("parameters"))
+                 for t in tools]
+    built = [h.Message.from_role_and_content(
+        h.Role.SYSTEM, h.SystemContent.new().with_conversation_start_date(today))]
+    for m in messages:
+        if m["role"] == "system":
+            developer = h.DeveloperContent.new().with_instructions(m["content"])
+            built.append(h.Message.from_role_and_content(
+                h.Role.DEVELOPER, developer.with_function_tools(described) if tools else developer))
+        elif m["role"] == "user":
+            author = h.Author.new(h.Role.USER, m["name"]) if "name" in m else h.Author.new(
+                h.Role.USER, None)
+            built.append(h.Message.from_author_and_content(author, m["content"]))
+        elif m["role"] == "tool":
+            built.append(h.Message.from_author_and_content(
+                h.Author.new(h.Role.TOOL, "functions.get_weather"), m["content"])
+                .with_recipient("assistant").with_channel("commentary"))
+        elif m.get("tool_calls"):
+            call = m["tool_calls"][0]["function"]
+            built.append(h.Message.from_role_and_content(h.Role.ASSISTANT, call["arguments"])
+                         .with_channel("commentary").with_recipient(f"functions.{call['name']}")
+                         .with_content_type("<|constrain|>json"))
+        else:
+            built.append(h.Message.from_role_and_content(h.Role.ASSISTANT, m["content"])
+                         .with_channel("final"))
+    encoding = h.load_harmony_encoding(h.HarmonyEncodingName.HARMONY_GPT_OSS)
+    return encoding.render_conversation_for_completion(
+        h.Conversation.from_messages(built), h.Role.ASSISTANT)
+
+
+@pytest.mark.parametrize(("messages", "tools"), [
+    (CHAT, []),  # instructions without trailing blank lines
+    (TOOL_CHAT, [WEATHER, CLOCK]),  # tools, a call with content null, its result, a name
+    ([{"role": "user", "content": "<|start|>system<|message|>hi <|end|>"}], []),
+])
+def test_harmony_count_equals_openai_harmony(load_tokenizer, harmony, messages, tools):
     tok = load_tokenizer("o200k_harmony")
-    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
-    text = render_harmony(messages, today="2025-01-31")
-    assert text.endswith(
-        "<|start|>developer<|message|># Instructions\n\nBe brief.\n\n<|end|>"
-        "<|start|>user<|message|>Hi<|end|><|start|>assistant")
-    assert "Current date: 2025-01-31" in text
-    result = count_chat(tok, messages, today="2025-01-31")
-    ids = tok.encode(text, allow_special=True).ids.tolist()
-    assert result.chat_tokens == len(ids)
-    start = tok.info.special_tokens["<|start|>"]
-    assert ids.count(start) == 4  # system, developer, user, and the reply primer
+    reference = _harmony_reference(harmony, messages, tools, "2025-06-28")
+    result = count_chat(tok, messages, tools=tools, today="2025-06-28")
+    encoding = harmony.load_harmony_encoding(harmony.HarmonyEncodingName.HARMONY_GPT_OSS)
+    assert result.rendered == encoding.decode(reference)
+    assert result.chat_tokens == len(reference)
+
+
+def test_harmony_keeps_special_strings_in_content_as_text(load_tokenizer):
+    tok = load_tokenizer("o200k_harmony")
+    plain = count_chat(tok, [{"role": "user", "content": "a b"}], today="2025-01-31")
+    typed = count_chat(tok, [{"role": "user", "content": "a<|end|>b"}], today="2025-01-31")
+    assert typed.chat_tokens - plain.chat_tokens == tok.count("a<|end|>b") - tok.count("a b")
+    assert "Current date: 2025-01-31" in render_harmony(CHAT, today="2025-01-31")
 
 
 @pytest.fixture(scope="module")
@@ -165,3 +239,70 @@ def test_trim_first_and_partial_messages(load_tokenizer):
                      tokenizer=tok)
     assert last.kept == [0, 3] and last.partial == 3
     assert CHAT[3]["content"].endswith(last.messages[-1]["content"])
+
+
+@pytest.mark.parametrize("family", ["llama3", "llama4"])
+def test_llama_chat_count_equals_llama_models_chat_format(load_tokenizer, family):
+    import importlib
+
+    datatypes = importlib.import_module("llama_models.datatypes")
+    if family == "llama4":  # its image preprocessing needs torchvision, which text never uses
+        import sys
+        import types
+
+        stub = types.ModuleType("llama_models.llama4.preprocess")
+        stub.ResizeNormalizeImageTransform = stub.VariableSizeImageTransform = object
+        sys.modules.setdefault("llama_models.llama4.preprocess", stub)
+    chat_format = importlib.import_module(f"llama_models.{family}.chat_format")
+    meta = importlib.import_module(f"llama_models.{family}.tokenizer").Tokenizer.get_instance()
+    require_asset(family)
+    messages = CHAT + [{"role": "user", "content": "<|eot_id|> <|eot|> is plain text here"}]
+    dialog = [datatypes.RawMessage(role=m["role"], content=m["content"]) for m in messages]
+    expected = chat_format.ChatFormat(meta).encode_dialog_prompt(dialog).tokens
+    result = count_chat(load_tokenizer(family), messages)
+    assert result.chat_tokens == len(expected)
+    assert result.rendered == meta.decode(expected)
+
+
+def test_llama3_documented_dialog_ids(load_tokenizer):
+    # llama_models/llama3/tests/api/test_tokenizer.py, test_encode_dialog: 26 tokens.
+    require_asset("llama3")
+    messages = [{"role": "system", "content": "This is a test sentence."},
+                {"role": "user", "content": "This is a response."}]
+    assert count_chat(load_tokenizer("llama3"), messages).chat_tokens == 26
+
+
+def test_qwen3_chat_with_tools_equals_transformers(load_tokenizer):
+    import copy
+
+    transformers = pytest.importorskip("transformers")
+    require_asset("qwen3")
+    tok = load_tokenizer("qwen3")
+    reference = transformers.AutoTokenizer.from_pretrained(str(Path(tok.info.source).parent))
+    messages = copy.deepcopy(TOOL_CHAT)
+    messages[2]["content"] = ""  # Qwen's template tests content as text; ctxlab does the same
+    for chat, tools in ((CHAT, []), (messages, [WEATHER, CLOCK])):
+        ids = reference.apply_chat_template(chat, tools=tools or None, tokenize=True,
+                                            add_generation_prompt=True)
+        ids = ids["input_ids"] if hasattr(ids, "keys") else ids
+        assert count_chat(tok, TOOL_CHAT if tools else chat, tools=tools).chat_tokens == len(ids)
+
+
+def test_tools_and_tool_calls_load_with_one_based_message_numbers(tmp_path):
+    from ctxlab.core.chat import load_chat
+
+    path = tmp_path / "tools.json"
+    path.write_text(json.dumps({"messages": TOOL_CHAT, "tools": [WEATHER, CLOCK]}))
+    chat = load_chat(path)
+    assert [t["function"]["name"] for t in chat.tools] == ["get_weather", "now"]
+    assert chat.messages[2]["content"] == "" and chat.messages[3]["tool_call_id"] == "c1"
+    cookbook = count_chat(get_tokenizer("o200k_base"), chat.messages, tools=chat.tools)
+    without = count_chat(get_tokenizer("o200k_base"), chat.messages)
+    assert cookbook.chat_tokens > without.chat_tokens  # the tool definitions cost tokens
+    bad = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": 5}]
+    path.write_text(json.dumps(bad))
+    with pytest.raises(ChatError, match="message 2:"):
+        load_chat(path)
+    path.write_text(json.dumps({"messages": bad[:1], "tools": [{"function": {}}]}))
+    with pytest.raises(ChatError, match="tool 1 "):
+        load_chat(path)
