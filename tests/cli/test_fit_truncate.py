@@ -105,7 +105,7 @@ def test_truncate_show_marks_the_dropped_middle_and_model_notes_stand_in(doc):
     head, _, tail = shown.stdout.partition("\n[…")
     assert DOC.startswith(head) and DOC.endswith(tail.split("…]\n", 1)[1])
     approx = run("truncate", str(doc), "--budget", "40", "-m", "gemini-2.5-pro")
-    assert "approximate: o200k_base standing in" in approx.stderr
+    assert "approximate: Google's local count: gemma3" in approx.stderr
 
 
 def test_models_search_shows_limits_and_tokenizers():

@@ -13,29 +13,29 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ctxlab.core.gguf_file import GGUFError, GGUFFile, read_gguf
 from ctxlab.core.tokenizers.base import TokenizerError
 from ctxlab.core.tokenizers.sentencepiece_backend import SentencePieceTokenizer
 
 GGUF_SENTENCEPIECE = "llama"  # tokenizer.ggml.model for SentencePiece vocabularies
 _UNKNOWN = 2  # SentencePiece's piece type for <unk>; GGUF often marks it as control
-GEMMA3_MODELS = ("gemma-3", "gemma3", "gemma-3n", "medgemma", "shieldgemma-2",
-                 "embeddinggemma", "functiongemma", "translategemma")
 
 
-def model_proto(fields: dict[str, Any], source: str) -> bytes:
+def model_proto(gguf: GGUFFile) -> bytes:
     """The serialized SentencePiece model that the GGUF's tokenizer metadata describes."""
     from sentencepiece import sentencepiece_model_pb2
 
     pb: Any = sentencepiece_model_pb2  # generated protobuf classes: no static types
-    tokens = fields.get("tokenizer.ggml.tokens")
-    scores = fields.get("tokenizer.ggml.scores")
-    types = fields.get("tokenizer.ggml.token_type")
+    source = str(gguf.path)
+    tokens = gguf.get_list("tokenizer.ggml.tokens", str)
+    scores = gguf.get_list("tokenizer.ggml.scores", (int, float))
+    types = gguf.get_list("tokenizer.ggml.token_type", int)
     if not tokens or scores is None or types is None:
         raise TokenizerError(f"{source}: GGUF has no SentencePiece vocabulary "
                              "(tokenizer.ggml.tokens, scores and token_type)")
     if not len(tokens) == len(scores) == len(types):
         raise TokenizerError(f"{source}: GGUF tokenizer arrays differ in length")
-    unknown = fields.get("tokenizer.ggml.unknown_token_id", 0)
+    unknown = gguf.get_int("tokenizer.ggml.unknown_token_id", 0)
     proto = pb.ModelProto()
     for index, (piece, score, kind) in enumerate(zip(tokens, scores, types, strict=True)):
         entry = proto.pieces.add()
@@ -47,10 +47,10 @@ def model_proto(fields: dict[str, Any], source: str) -> bytes:
     trainer.byte_fallback = any(kind == pb.ModelProto.SentencePiece.BYTE for kind in types)
     trainer.unk_id = unknown
     for role, attr in (("bos", "bos_id"), ("eos", "eos_id"), ("padding", "pad_id")):
-        setattr(trainer, attr, int(fields.get(f"tokenizer.ggml.{role}_token_id", -1)))
+        setattr(trainer, attr, gguf.get_int(f"tokenizer.ggml.{role}_token_id", -1, minimum=-1))
     normalizer = proto.normalizer_spec
     normalizer.name = "identity"
-    normalizer.add_dummy_prefix = bool(fields.get("tokenizer.ggml.add_space_prefix", True))
+    normalizer.add_dummy_prefix = gguf.get("tokenizer.ggml.add_space_prefix", True) is True
     normalizer.remove_extra_whitespaces = False
     normalizer.escape_whitespaces = True
     try:
@@ -60,22 +60,26 @@ def model_proto(fields: dict[str, Any], source: str) -> bytes:
                              f"({exc})") from None
 
 
-def from_fields(fields: dict[str, Any], *, source: str, name: str, licence: str | None = None,
-                exact_for: tuple[str, ...] = ()) -> SentencePieceTokenizer:
-    kind = fields.get("tokenizer.ggml.model")
+def from_gguf(gguf: GGUFFile, *, name: str, licence: str | None = None,
+              exact_for: tuple[str, ...] = ()) -> SentencePieceTokenizer:
+    """A SentencePiece tokenizer from an already-read GGUF header."""
+    kind = gguf.get("tokenizer.ggml.model")
     if kind != GGUF_SENTENCEPIECE:
-        raise TokenizerError(f"{source}: GGUF tokenizer model {kind!r} is not SentencePiece")
-    declared = fields.get("general.license")
-    return SentencePieceTokenizer(source, name=name, model_proto=model_proto(fields, source),
-                                  licence=licence or (str(declared) if declared else None),
-                                  exact_for=exact_for)
+        raise TokenizerError(f"{gguf.path}: GGUF tokenizer model {kind!r} is not SentencePiece")
+    try:
+        proto = model_proto(gguf)
+        declared = gguf.get_str("general.license")
+    except GGUFError as exc:
+        raise TokenizerError(str(exc)) from None
+    return SentencePieceTokenizer(gguf.path, name=name, model_proto=proto,
+                                  licence=licence or declared, exact_for=exact_for)
 
 
 def from_file(path: str | Path, *, name: str, licence: str | None = None,
               exact_for: tuple[str, ...] = ()) -> SentencePieceTokenizer:
     """Read only the metadata of ``path`` (a whole, cut or split ``.gguf``)."""
-    from ctxlab.core.gguf_file import read_gguf
-
-    metadata = read_gguf(path, tensors=False).metadata
-    return from_fields(dict(metadata), source=str(path), name=name, licence=licence,
-                       exact_for=exact_for)
+    try:
+        gguf = read_gguf(path, tensors=False)
+    except GGUFError as exc:
+        raise TokenizerError(str(exc)) from None
+    return from_gguf(gguf, name=name, licence=licence, exact_for=exact_for)

@@ -28,11 +28,6 @@ LLAMA4_PATTERN = (
     r"(?i:'s|'t|'re|'ve|'m|'ll|'d)?"
     r"|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+"
 )
-LLAMA3_MODELS = ("llama-3", "llama3", "meta-llama-3", "llama-guard-3")
-LLAMA4_MODELS = ("llama-4", "llama4", "llama-guard-4")
-TEKKEN_MODELS = ("mistral-large", "mistral-medium", "mistral-small", "mistral-nemo",
-                 "open-mistral-nemo", "ministral", "pixtral", "codestral", "devstral",
-                 "magistral")
 
 
 def read_ranks(path: Path) -> dict[bytes, int]:
@@ -92,20 +87,20 @@ def _encoding(name: str, pattern: str, ranks: dict[bytes, int], specials: dict[s
                              special_tokens=specials)
 
 
-def llama3(path: Path) -> TiktokenTokenizer:
+def llama3(path: Path, exact_for: tuple[str, ...]) -> TiktokenTokenizer:
     ranks = read_ranks(path)
     enc = _encoding("llama3", LLAMA3_PATTERN, ranks, _llama3_specials(len(ranks)))
     return TiktokenTokenizer.from_encoding(enc, source=str(path),
                                            licence="Llama 3 Community Licence",
-                                           exact_for=LLAMA3_MODELS)
+                                           exact_for=exact_for)
 
 
-def llama4(path: Path) -> TiktokenTokenizer:
+def llama4(path: Path, exact_for: tuple[str, ...]) -> TiktokenTokenizer:
     ranks = read_ranks(path)
     enc = _encoding("llama4", LLAMA4_PATTERN, ranks, _llama4_specials(len(ranks)))
     return TiktokenTokenizer.from_encoding(enc, source=str(path),
                                            licence="Llama 4 Community Licence",
-                                           exact_for=LLAMA4_MODELS)
+                                           exact_for=exact_for)
 
 
 # The control tokens Mistral numbers 0..19 when a Tekken file lists none of its own.
@@ -117,7 +112,7 @@ _TEKKEN_DEFAULT_SPECIALS = (
 )
 
 
-def tekken(path: Path, *, name: str = "tekken") -> TiktokenTokenizer:
+def tekken(path: Path, exact_for: tuple[str, ...], *, name: str = "tekken") -> TiktokenTokenizer:
     """A Tekken JSON: ranks come after the control tokens, so every rank is shifted up.
 
     Shifting all ranks by the same amount keeps BPE's merge order, so the
@@ -138,4 +133,4 @@ def tekken(path: Path, *, name: str = "tekken") -> TiktokenTokenizer:
     names += [f"<SPECIAL_{i}>" for i in range(len(names), n_special)]
     enc = _encoding(name, config["pattern"], ranks, {tok: i for i, tok in enumerate(names)})
     return TiktokenTokenizer.from_encoding(enc, source=str(path), licence="Apache-2.0",
-                                           exact_for=TEKKEN_MODELS)
+                                           exact_for=exact_for)

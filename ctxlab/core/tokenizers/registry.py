@@ -110,11 +110,11 @@ def _sentencepiece_opener(name: str, exact_for: tuple[str, ...]) -> Callable[[Pa
     return opener
 
 
-def _rank_file_opener(kind: str) -> Callable[[Path], Tokenizer]:
+def _rank_file_opener(kind: str, exact_for: tuple[str, ...]) -> Callable[[Path], Tokenizer]:
     def opener(path: Path) -> Tokenizer:
         from ctxlab.core.tokenizers import rank_files
 
-        return getattr(rank_files, kind)(path)
+        return getattr(rank_files, kind)(path, exact_for)
 
     return opener
 
@@ -138,7 +138,7 @@ def _open_gemma3(path: Path) -> Tokenizer:
     from ctxlab.core.tokenizers import gguf_sentencepiece
 
     return gguf_sentencepiece.from_file(path, name="gemma3", licence="Gemma Terms of Use",
-                                        exact_for=gguf_sentencepiece.GEMMA3_MODELS)
+                                        exact_for=GEMMA3_MODELS)
 
 
 def _open_gguf(path: Path) -> Tokenizer:
@@ -154,7 +154,14 @@ MISTRAL_V2_MODELS = ("mistral-small-2402", "mistral-large-2402", "mistral-small-
 MISTRAL_V3_MODELS = ("mistral-7b-v0.3", "mistral-7b-instruct-v0.3", "open-mixtral-8x22b",
                      "mixtral-8x22b", "codestral-2405", "codestral-22b", "codestral-mamba",
                      "mistral-large-2407", "mistral-tiny-2407")
-MISTRAL_V7_MODELS = ("mistral-large-2411", "pixtral-large-2411")
+MISTRAL_V7_MODELS = ("mistral-large-2411", "pixtral-large")
+LLAMA3_MODELS = ("llama-3", "llama3", "meta-llama-3", "llama-guard-3")
+LLAMA4_MODELS = ("llama-4", "llama4", "llama-guard-4")
+TEKKEN_MODELS = ("mistral-large", "mistral-medium", "mistral-small", "mistral-nemo",
+                 "open-mistral-nemo", "ministral", "pixtral", "codestral", "devstral",
+                 "magistral")
+GEMMA3_MODELS = ("gemma-3", "gemma3", "gemma-3n", "medgemma", "shieldgemma-2",
+                 "embeddinggemma", "functiongemma", "translategemma")
 # Qwen2, 2.5 and 3 share one 151,643-token BPE; Qwen 3.5 and later do not (see catalogue).
 QWEN3_MODELS = ("qwen3", "qwen2.5", "qwen2-5", "qwen2", "qwq-32b", "qwen3-coder", "qwen3-next")
 
@@ -184,22 +191,18 @@ def specs() -> dict[str, TokenizerSpec]:
                 name, name, "sentencepiece",
                 f"Mistral {version} SentencePiece ({pieces} pieces, byte fallback)", models,
                 _sentencepiece_opener(name, models))
-        from ctxlab.core.tokenizers.rank_files import LLAMA3_MODELS, LLAMA4_MODELS, TEKKEN_MODELS
-
         _SPECS["tekken"] = _asset_spec(
             "tekken", "tekken", "tiktoken", "Mistral Tekken byte-level BPE (131,072 ids)",
-            TEKKEN_MODELS, _rank_file_opener("tekken"))
+            TEKKEN_MODELS, _rank_file_opener("tekken", TEKKEN_MODELS))
         _SPECS["llama3"] = _asset_spec(
             "llama3", "llama3", "tiktoken", "Meta Llama 3 byte-level BPE (128,256 ids)",
-            LLAMA3_MODELS, _rank_file_opener("llama3"))
+            LLAMA3_MODELS, _rank_file_opener("llama3", LLAMA3_MODELS))
         _SPECS["llama4"] = _asset_spec(
             "llama4", "llama4", "tiktoken", "Meta Llama 4 byte-level BPE (202,048 ids)",
-            LLAMA4_MODELS, _rank_file_opener("llama4"))
+            LLAMA4_MODELS, _rank_file_opener("llama4", LLAMA4_MODELS))
         _SPECS["qwen3"] = _asset_spec(
             "qwen3", "qwen3", "huggingface", "Qwen3 byte-level BPE (151,669 ids)",
             QWEN3_MODELS, _open_qwen3)
-        from ctxlab.core.tokenizers.gguf_sentencepiece import GEMMA3_MODELS
-
         _SPECS["gemma3"] = _asset_spec(
             "gemma3", "gemma3-270m-part00", "sentencepiece",
             "Gemma 3 SentencePiece BPE (262,144 pieces), rebuilt from a GGUF's metadata",
@@ -279,12 +282,15 @@ def _load_path(path: Path) -> Tokenizer:
 
 def _load_gguf(path: Path) -> Tokenizer:
     """Any GGUF's tokenizer from its metadata alone: byte-level BPE or SentencePiece."""
-    from ctxlab.core.gguf_file import read_gguf
+    from ctxlab.core.gguf_file import GGUFError, read_gguf
     from ctxlab.core.tokenizers import gguf_sentencepiece
 
-    fields = dict(read_gguf(path, tensors=False).metadata)
+    try:
+        gguf = read_gguf(path, tensors=False)
+    except GGUFError as exc:
+        raise TokenizerError(str(exc)) from None
     name = path.name.split(".gguf")[0]
-    if fields.get("tokenizer.ggml.model") == gguf_sentencepiece.GGUF_SENTENCEPIECE:
-        return gguf_sentencepiece.from_fields(fields, source=str(path), name=name)
+    if gguf.get("tokenizer.ggml.model") == gguf_sentencepiece.GGUF_SENTENCEPIECE:
+        return gguf_sentencepiece.from_gguf(gguf, name=name)
     module = importlib.import_module("ctxlab.core.tokenizers.gguf_backend")
-    return module.GGUFTokenizer.from_fields(fields, source=str(path), name=name)
+    return module.GGUFTokenizer.from_gguf(gguf, name=name)
