@@ -108,8 +108,9 @@ def prose_corpus(dest: Path) -> tuple[Path, list[str], list[tuple[str, int]]]:
     return dest, [], sized
 
 
-def run(cmd: list[str], stdin: str = "", env: dict | None = None) -> tuple[float, str, float]:
-    """Wall seconds, stdout, and the peak RSS (MB) of that process and its workers."""
+def run(cmd: list[str], stdin: str = "", env: dict | None = None
+        ) -> tuple[float, str, float, float]:
+    """Wall seconds, stdout, peak RSS (MB) and CPU seconds of that process and its workers."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
@@ -127,7 +128,7 @@ def run(cmd: list[str], stdin: str = "", env: dict | None = None) -> tuple[float
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode not in (0, 3):  # 3: some stdlib test files are deliberately not UTF-8
         raise SystemExit(f"{cmd[:5]} failed: {streams['err'].strip()}")
-    return seconds, streams["out"], usage.ru_maxrss / 1024
+    return seconds, streams["out"], usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def bench_corpus(label: str, corpus, rounds: int, cache_dir: Path) -> None:
@@ -144,25 +145,29 @@ def bench_corpus(label: str, corpus, rounds: int, cache_dir: Path) -> None:
         base = [sys.executable, "-c", BASELINE, name]
         run(count, env=env)  # prime the cache for the warm runs
         best: dict[str, float] = {}
+        cpu: dict[str, float] = {}
         totals: dict[str, int] = {}
         rss = 0.0
         for _ in range(rounds):  # alternate, keep the best of each: the machine is shared
             for key, cmd, stdin in (("fast", fast, ""), ("tiktoken", ref, ""),
                                     ("baseline", base, base_in), ("warm", count, "")):
-                seconds, out, peak = run(cmd, stdin, env)
+                seconds, out, peak, cpu_s = run(cmd, stdin, env)
                 if key == "fast":
                     rss = max(rss, peak)
                 best[key] = min(best.get(key, float("inf")), seconds)
+                cpu[key] = min(cpu.get(key, float("inf")), cpu_s)
                 totals[key] = (int(out) if key == "baseline"
                                else json.loads(out)["totals"]["tokens"][name])
         mbs = {k: megabytes / s for k, s in best.items()}
         print(f"-- {name} (best of {rounds})")
         for key, text in (("fast", "ctxlab fast     "), ("tiktoken", "ctxlab tiktoken "),
                           ("baseline", "tiktoken x2     "), ("warm", "warm re-count   ")):
-            print(f"{text}: {best[key]:6.2f} s {mbs[key]:7.1f} MB/s  total {totals[key]:,}")
+            print(f"{text}: {best[key]:6.2f} s {mbs[key]:7.1f} MB/s  {cpu[key]:6.2f} CPU-s  "
+                  f"total {totals[key]:,}")
         print(f"fast / tiktoken x2     : {mbs['fast'] / mbs['baseline']:5.2f}x  (target >= 5)")
         print(f"ctxlab tiktoken / x2   : {mbs['tiktoken'] / mbs['baseline']:5.2f}x")
         print(f"cold fast / warm       : {best['fast'] / best['warm']:5.2f}x  (target >= 10)")
+        print(f"CPU-s, x2 / fast       : {cpu['baseline'] / cpu['fast']:5.2f}x  (less load-bound)")
         print(f"totals equal           : {len(set(totals.values())) == 1}")
         print(f"peak RSS, ctxlab fast  : {rss:.0f} MB (largest process; target <= 200)")
 
@@ -191,7 +196,7 @@ def bench_ray(corpus, rounds: int) -> None:
         base = [sys.executable, "-m", "ctxlab", "count", str(data), "--field", "text", "-f",
                 "json", "-q", "-t", "cl100k_base"]
         local = min(run(base)[0] for _ in range(rounds))
-        ray_s, out, _ = run([*base, "--executor", "ray"])
+        ray_s, out, _, _ = run([*base, "--executor", "ray"])
         same = json.loads(out)["total"] == json.loads(run(base)[1])["total"]
         size = data.stat().st_size / 1e6
     print(f"\n== dataset ({size:.1f} MB JSONL): "
