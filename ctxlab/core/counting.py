@@ -9,10 +9,8 @@ travels back to the parent.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -158,6 +156,9 @@ def _count_all(sized: list[tuple[str, int]], options: CountOptions,
 
 def _count_parallel(sized: list[tuple[str, int]], options: CountOptions, jobs: int,
                     progress: ProgressFn | None) -> dict[str, Counted]:
+    import multiprocessing  # here, not at the top: a warm re-count never starts a pool
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
     for name in options.tokenizers:  # lazy vocabularies load now, so forked workers share them
         get_counter(name, options.engine).count("load")
     chunks = list(_chunks(sorted(sized, key=lambda ps: -ps[1]), jobs))
