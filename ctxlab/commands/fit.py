@@ -193,12 +193,12 @@ def _table(rows: list[_Row], catalogue: str) -> None:
 def _cost_cells(cost: Cost | None) -> list[str]:
     if cost is None:
         return ["", ""]
-    cached = f" ({_usd(cost.cached_input)})" if cost.cached_input is not None else ""
-    return [f"{_usd(cost.input)}{cached}", _usd(cost.output) if cost.output is not None else ""]
+    from ctxlab.core.windows import format_usd
 
+    cached = f" ({format_usd(cost.cached_input)})" if cost.cached_input is not None else ""
+    output = format_usd(cost.output) if cost.output is not None else ""
+    return [f"{format_usd(cost.input)}{cached}", output]
 
-def _usd(amount: float) -> str:
-    return f"${amount:,.2f}" if amount >= 1 else f"${amount:.4f}"
 
 
 def _human_bytes(n: int) -> str:

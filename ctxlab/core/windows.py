@@ -131,6 +131,11 @@ def cost(window: Window, fill: Fill) -> Cost | None:
     )
 
 
+def format_usd(amount: float) -> str:
+    """Dollars to the cent, or to four places below a dollar (one prompt often costs less)."""
+    return f"${amount:,.2f}" if amount >= 1 else f"${amount:.4f}"
+
+
 def band(percent: float) -> str:
     if percent > 100.0:
         return "over"

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from ctxlab.core.windows import Fill, Window, fill
+from ctxlab.core.windows import Fill, Window, cost, fill, format_usd
 
 BAR_CELLS = 48
 BAND_COLOURS = {"ok": "green", "warn": "yellow", "danger": "red", "over": "bold magenta"}
@@ -21,7 +21,8 @@ def human_bytes(n: int) -> str:
 
 def gauge_text(window: Window, used: int | None, error: str | None = None) -> Text:
     """Two lines: the model and how it is counted, then the bar and the arithmetic."""
-    how = "exact" if window.exact else f"approx: {window.note}" if window.note else "approx"
+    how = ("exact" if window.exact else window.note if window.label
+           else f"approx: {window.note}" if window.note else "approx")
     head = Text.assemble((window.name, "bold"), "  ", (f"{window.tokenizer} · {how}", "dim"))
     if used is None and error:
         return Text.assemble(head, "\n", (f"cannot count: {error}", "yellow"))
@@ -37,7 +38,20 @@ def gauge_text(window: Window, used: int | None, error: str | None = None) -> Te
     if window.architecture is not None:
         kv = window.architecture.kv_cache_bytes(min(used + result.reserved, window.context))
         numbers += f" · KV cache {human_bytes(kv)} (fp16)"
+    numbers += cost_text(window, result)
     return Text.assemble(head, "\n", bar, (numbers, BAND_COLOURS[result.band]))
+
+
+def cost_text(window: Window, result: Fill) -> str:
+    """`` · $ in (cached) + $ out`` at the catalogue's prices; empty when it lists none."""
+    priced = cost(window, result)
+    if priced is None:
+        return ""
+    cached = ("" if priced.cached_input is None
+              else f" ({format_usd(priced.cached_input)} cached)")
+    out = ("" if priced.output is None or not result.reserved
+           else f" + {format_usd(priced.output)} out")
+    return f" · {format_usd(priced.input)} in{cached}{out}"
 
 
 def _bar(result: Fill) -> Text:
