@@ -66,6 +66,9 @@ def group() -> None:
 
     Run `ctxlab FILE` (or just `ctxlab`) to open the TUI.
     """
+    from ctxlab.core import assets
+
+    assets.fetch_notice = lambda line: click.echo(f"ctxlab: {line}", err=True)
 
 
 def main(argv: list[str] | None = None) -> None:

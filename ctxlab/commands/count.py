@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -10,9 +11,9 @@ import click
 from ctxlab.commands.count_output import render
 from ctxlab.commands.errors import EXIT_INPUT, EXIT_OVER_BUDGET, CtxlabError, friendly_errors
 from ctxlab.core import count_cache
-from ctxlab.core.counting import CountOptions, FileCount, count_bytes, count_files
+from ctxlab.core.counting import CountOptions, FileCount, count_files, count_text_file
 from ctxlab.core.discovery import WalkOptions, discover
-from ctxlab.core.textfile import BINARY
+from ctxlab.core.textfile import BINARY, read_text_stream
 from ctxlab.core.tokenizers.engines import DEFAULT_ENGINE, ENGINES, get_counter
 from ctxlab.core.tokenizers.registry import DEFAULT_TOKENIZERS, resolve_name
 
@@ -45,7 +46,8 @@ walking a tree are skipped and reported, not an error.
               help="Count non-UTF-8 files with U+FFFD replacements instead of skipping them.")
 @click.option("--budget", type=click.IntRange(min=0), help="Exit 1 if the total exceeds N tokens.")
 @click.option("--per-file", is_flag=True, help="With --budget: apply it to each file.")
-@click.option("-j", "--jobs", default=0, help="Worker processes (0 = one per CPU).")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=0,
+              help="Worker processes (0 = one per CPU; at most 4 per CPU).")
 @click.option("--chat", "chat_file", type=click.Path(path_type=Path),
               help="Count an OpenAI-style messages JSON with each model's chat template.")
 @click.option("--show-template", is_flag=True, help="With --chat: print the rendered template.")
@@ -83,7 +85,7 @@ def command(paths, tokenizers, fmt, tree, depth, top, min_share, hidden, no_igno
     if chat_file is not None:
         from ctxlab.commands.chat_count import count_chat_command
 
-        count_chat_command(chat_file, names, show_template)
+        count_chat_command(chat_file, names, show_template, fmt)
         return
     for name in names:
         get_counter(name, engine)  # unknown or unavailable names fail here, before any work
@@ -91,11 +93,10 @@ def command(paths, tokenizers, fmt, tree, depth, top, min_share, hidden, no_igno
                            jobs=jobs, engine=engine,
                            cache_path=None if no_cache else str(count_cache.default_path()))
     paths = list(paths) or [Path(".")]
-    counts, problems, ignored, explicit = _gather(paths, options, hidden, no_ignore, include,
-                                                  exclude, quiet)
-    render(counts, problems, ignored, names, fmt, tree=tree, depth=depth, top=top,
+    counts, found, explicit = _gather(paths, options, hidden, no_ignore, include, exclude, quiet)
+    render(counts, found, names, fmt, tree=tree, depth=depth, top=top,
            min_share=min_share, engine=engine)
-    _exit(counts, problems, explicit, names, budget, per_file)
+    _exit(counts, found.problems, explicit, names, budget, per_file)
 
 
 def _dataset_sources(paths, chat_file, fields, executor) -> list[str]:
@@ -118,17 +119,19 @@ def _dataset_sources(paths, chat_file, fields, executor) -> list[str]:
 
 
 def _gather(paths, options, hidden, no_ignore, include, exclude, quiet):
-    """Read stdin and walk paths; returns counts, problems, ignored count, explicit paths."""
+    """Read stdin and walk paths; returns counts, what the walk found, explicit paths."""
     counts: list[FileCount] = []
     if any(str(p) == "-" for p in paths):
-        counts.append(count_bytes(sys.stdin.buffer.read(), "-", options))
+        counts.append(count_text_file(read_text_stream(
+            sys.stdin.buffer, "-", replace_invalid=options.replace_invalid,
+            max_bytes=options.max_bytes), options))
     walk = WalkOptions(hidden=hidden, gitignore=not no_ignore, include=tuple(include),
                        exclude=tuple(exclude))
     found = discover([p for p in paths if str(p) != "-"], walk)
-    explicit = {str(p) for p in paths if str(p) == "-" or p.is_file()}
+    explicit = {str(p) for p in paths if not os.path.isdir(p)}
     with _progress(found.files, quiet) as advance:
         counts.extend(count_files(found.files, options, advance, notify=_warn))
-    return counts, found.problems, found.ignored, explicit
+    return counts, found, explicit
 
 
 def _warn(line: str) -> None:

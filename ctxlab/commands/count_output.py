@@ -12,12 +12,15 @@ import csv
 import json
 import sys
 from collections import Counter
+from dataclasses import asdict
 
 import click
 
 from ctxlab import __version__
 from ctxlab.core.counting import FileCount
-from ctxlab.core.rollup import build_tree, tree_rows
+from ctxlab.core.discovery import Discovery
+from ctxlab.core.rollup import TreeRow, build_tree, tree_rows
+from ctxlab.core.safe_text import encodable, printable
 from ctxlab.core.tokenizers.engines import DEFAULT_ENGINE, get_counter
 
 SCHEMA = "ctxlab.count/1"
@@ -29,32 +32,42 @@ SKIP_ADVICE = {
 }
 
 
-def render(counts: list[FileCount], problems, ignored: int, names: tuple[str, ...], fmt: str,
+def render(counts: list[FileCount], found: Discovery, names: tuple[str, ...], fmt: str,
            *, tree: bool, depth: int, top: int, min_share: float,
            engine: str = DEFAULT_ENGINE) -> None:
     totals = _totals(counts, names)
     if fmt == "json":
-        click.echo(json.dumps(_document(counts, problems, totals, names, engine),
-                              ensure_ascii=False,
-                              indent=2))
+        document = _document(counts, found, totals, names, engine)
+        if tree:
+            document["tree"] = [asdict(row) for row in _tree_rows(counts, names, depth, top,
+                                                                  min_share)]
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
     elif fmt == "jsonl":
         for fc in counts:
             click.echo(json.dumps({"type": "file", **_record(fc)}, ensure_ascii=False))
+        for kind, listed in (("problem", found.problems), ("skipped", found.skipped)):
+            for problem in _problems(listed):
+                click.echo(json.dumps({"type": kind, **problem}, ensure_ascii=False))
         click.echo(json.dumps({"type": "total", **totals,
                                "tokenizers": _tokenizers(names, engine)},
                               ensure_ascii=False))
     elif fmt == "csv":
-        _csv(counts, totals, names)
+        _csv(counts, found, totals, names)
     elif tree:
         _tree_table(counts, names, depth, top, min_share)
     else:
         _table(counts, totals, names)
-    _report_skips(counts, problems, ignored)
+    _report_skips(counts, found)
 
 
 def _record(fc: FileCount) -> dict:
-    return {"path": fc.path, "status": fc.status, "bytes": fc.size, "chars": fc.chars,
-            "words": fc.words, "tokens": fc.tokens, "bom": fc.bom, "detail": fc.detail}
+    return {"path": encodable(fc.path), "status": fc.status, "bytes": fc.size,
+            "chars": fc.chars, "words": fc.words, "tokens": fc.tokens, "bom": fc.bom,
+            "detail": encodable(fc.detail)}
+
+
+def _problems(problems) -> list[dict]:
+    return [{"path": encodable(str(p)), "reason": encodable(r)} for p, r in problems]
 
 
 def _totals(counts: list[FileCount], names: tuple[str, ...]) -> dict:
@@ -75,29 +88,38 @@ def _tokenizers(names: tuple[str, ...], engine: str) -> list[dict]:
              "vocab_size": i.vocab_size, "source": i.source} for i in infos]
 
 
-def _document(counts, problems, totals, names, engine) -> dict:
+def _document(counts, found: Discovery, totals, names, engine) -> dict:
     return {
         "schema": SCHEMA,
         "ctxlab": __version__,
         "tokenizers": _tokenizers(names, engine),
         "files": [_record(fc) for fc in counts],
         "totals": totals,
-        "problems": [{"path": str(p), "reason": r} for p, r in problems],
+        "problems": _problems(found.problems),
+        "skipped": _problems(found.skipped),
     }
 
 
-def _csv(counts, totals, names) -> None:
+def _csv(counts, found: Discovery, totals, names) -> None:
+    """One row per file, then per problem; the totals row has status ``total`` and no path,
+    so no file name can be mistaken for it."""
     writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(["path", "status", "bytes", "chars", "words", *names])
+    writer.writerow(["path", "status", "bytes", "chars", "words", *names, "detail"])
     for fc in counts:
-        writer.writerow([fc.path, fc.status, fc.size, fc.chars, fc.words,
-                         *(fc.tokens.get(n, "") for n in names)])
-    writer.writerow(["TOTAL", "", totals["bytes"], totals["chars"], totals["words"],
-                     *(totals["tokens"][n] for n in names)])
+        record = _record(fc)
+        writer.writerow([record["path"], fc.status, fc.size, fc.chars, fc.words,
+                         *(fc.tokens.get(n, "") for n in names), record["detail"]])
+    for kind, listed in (("problem", found.problems), ("skipped", found.skipped)):
+        for problem in _problems(listed):
+            writer.writerow([problem["path"], kind, "", "", "", *("" for _ in names),
+                             problem["reason"]])
+    writer.writerow(["", "total", totals["bytes"], totals["chars"], totals["words"],
+                     *(totals["tokens"][n] for n in names), ""])
 
 
 def _table(counts, totals, names) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("file", no_wrap=True)
@@ -108,7 +130,10 @@ def _table(counts, totals, names) -> None:
     for fc in counts:
         if not fc.counted:
             continue
-        table.add_row(fc.path + (" [dim](BOM)[/]" if fc.bom else ""),
+        shown = Text(printable(fc.path))
+        if fc.bom:
+            shown.append(" (BOM)", style="dim")
+        table.add_row(shown,
                       *(f"{fc.tokens[n]:,}" for n in names), f"{fc.size:,}", f"{fc.chars:,}",
                       _per_word(fc.tokens.get(names[0], 0), fc.words))
     table.add_section()
@@ -128,17 +153,23 @@ def _console(widest: int):
     return console
 
 
+def _tree_rows(counts, names, depth, top, min_share) -> list[TreeRow]:
+    return tree_rows(build_tree(counts, names[0]), max_depth=depth, top=top, min_share=min_share)
+
+
 def _tree_table(counts, names, depth, top, min_share) -> None:
     from rich.table import Table
+    from rich.text import Text
 
-    rows = tree_rows(build_tree(counts, names[0]), max_depth=depth, top=top, min_share=min_share)
+    rows = _tree_rows(counts, names, depth, top, min_share)
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("path", no_wrap=True)
     table.add_column(names[0], justify="right")
     table.add_column("share", justify="right")
     table.add_column("files", justify="right", style="dim")
     for row in rows:
-        table.add_row("  " * row.depth + row.name, f"{row.tokens:,}", f"{row.share:.1%}",
+        table.add_row(Text("  " * row.depth + printable(row.name)), f"{row.tokens:,}",
+                      f"{row.share:.1%}",
                       str(row.files))
     _console(max((2 * r.depth + len(r.name) for r in rows), default=0)).print(table)
 
@@ -147,19 +178,20 @@ def _per_word(tokens: int, words: int) -> str:
     return f"{tokens / words:.2f}" if words else "-"
 
 
-def _report_skips(counts, problems, ignored: int) -> None:
+def _report_skips(counts, found: Discovery) -> None:
     """One line per kind of file that was not counted, on stderr, so nothing is silent."""
     by_status = Counter(fc.status for fc in counts if not fc.counted)
     for status, n in sorted(by_status.items()):
         examples = [fc for fc in counts if fc.status == status][:3]
-        shown = "; ".join(f"{fc.path}: {fc.detail}" if fc.detail else fc.path for fc in examples)
+        shown = "; ".join(printable(f"{fc.path}: {fc.detail}" if fc.detail else fc.path)
+                          for fc in examples)
         click.echo(f"ctxlab: {n} file(s) {SKIP_ADVICE.get(status, status)}: {shown}", err=True)
-    for path, reason in problems:
-        click.echo(f"ctxlab: {path}: {reason}", err=True)
+    for path, reason in (*found.problems, *found.skipped):
+        click.echo(f"ctxlab: {printable(str(path))}: {printable(reason)}", err=True)
     replaced = [fc for fc in counts if fc.status == "replaced"]
     if replaced:
         click.echo(f"ctxlab: {len(replaced)} non-UTF-8 file(s) counted with U+FFFD "
                    "replacements (approximate)", err=True)
-    if ignored:
-        click.echo(f"ctxlab: {ignored} path(s) ignored (.gitignore, hidden, or filters)",
+    if found.ignored:
+        click.echo(f"ctxlab: {found.ignored} path(s) ignored (.gitignore, hidden, or filters)",
                    err=True)

@@ -25,7 +25,10 @@ class CtxlabError(click.ClickException):
         self.exit_code = exit_code
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"ctxlab: error: {self.format_message()}", err=True)
+        from ctxlab.core.safe_text import printable
+
+        # Messages quote user input (paths, names): never let it drive the terminal.
+        click.echo(f"ctxlab: error: {printable(self.format_message())}", err=True)
 
 
 def friendly_errors(func: Callable) -> Callable:

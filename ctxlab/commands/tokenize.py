@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ctxlab.commands.errors import CtxlabError, friendly_errors
-from ctxlab.commands.inputs import read_input_text
+from ctxlab.commands.inputs import argument_text, read_input_text
 from ctxlab.core.tokenizers.engines import DEFAULT_ENGINE, ENGINES, get_counter
 
 # Visible stand-ins for whitespace, so boundaries between spaces can be seen.
@@ -49,7 +49,7 @@ def _input_text(text: str | None, path: Path | None) -> str:
         raise CtxlabError("give TEXT or --file, not both")
     if path is None and text is None:
         raise CtxlabError("give TEXT to tokenize, or --file FILE (- for stdin)")
-    return text if path is None else read_input_text(path)
+    return argument_text(text) if path is None else read_input_text(path)
 
 
 def _print_coloured(spans) -> None:

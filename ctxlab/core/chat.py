@@ -69,12 +69,12 @@ def load_messages(path: str | Path) -> list[Message]:
 
 def load_chat(path: str | Path) -> Chat:
     """An OpenAI-style ``[{"role", "content", ...}]`` list, or ``{"messages": [...], "tools"}``."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ChatError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    except ValueError as exc:
-        raise ChatError(f"{path}: not valid JSON ({exc})") from None
+    from ctxlab.core.json_file import JSONFileError, load_json
+
+    try:  # bounded, BOM-tolerant, every failure one line
+        data = load_json(path, what="chat", expect=object)
+    except JSONFileError as exc:
+        raise ChatError(str(exc)) from None
     tools: Any = []
     if isinstance(data, dict):
         tools = data.get("tools") or []
@@ -258,7 +258,12 @@ def find_chat_template(tokenizer) -> ChatTemplate | None:
 
 def render_jinja(template: ChatTemplate, messages: Sequence[Message],
                  tools: Sequence[dict] = ()) -> str:
-    """Render with transformers' own renderer, exactly as ``apply_chat_template`` does."""
+    """Render with transformers' own renderer, exactly as ``apply_chat_template`` does.
+
+    A template is a program from the user's files: the first render of each one runs in
+    a forked child with a memory cap and a time limit (``template_guard``), so a
+    runaway template is one clear error, not a frozen or swapping machine.
+    """
     try:
         from transformers.utils.chat_template_utils import render_jinja_template as render
     except ImportError:
@@ -268,30 +273,40 @@ def render_jinja(template: ChatTemplate, messages: Sequence[Message],
     options: dict[str, Any] = dict(template.special_tokens)  # bos_token, eos_token, ...
     messages = [{**m, "content": m.get("content") or ""} for m in messages]  # templates test text
     renderer: Any = render  # annotated "-> str" upstream, but returns (texts, generation spans)
+
+    def run() -> str:
+        rendered, _ = renderer(conversations=[list(messages)], chat_template=template.template,
+                               tools=list(tools) or None, add_generation_prompt=True, **options)
+        return rendered[0]
+
+    from ctxlab.core.template_guard import GuardError, guarded
+
     try:
-        rendered, _ = renderer(
-            conversations=[list(messages)], chat_template=template.template,
-            tools=list(tools) or None, add_generation_prompt=True, **options,
-        )
+        return guarded(template.template, run)
+    except GuardError as exc:
+        raise ChatError(f"chat_template from {template.source} {exc}") from None
     except Exception as exc:  # jinja raises many types; the template is the user's file
-        raise ChatError(f"chat_template from {template.source} failed: {exc}") from None
-    return rendered[0]
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ChatError(f"chat_template from {template.source} failed: {detail}") from None
 
 
 def _config_template(folder: Path) -> ChatTemplate | None:
     config_path = folder / "tokenizer_config.json"
+    from ctxlab.core.json_file import JSONFileError, load_json
+
     try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        config = load_json(config_path, what="tokenizer_config.json")
+    except JSONFileError:
         config = {}
     template = config.get("chat_template")
     if isinstance(template, list):  # named templates: [{"name": "default", "template": ...}]
-        template = next((t.get("template") for t in template if t.get("name") == "default"), None)
+        template = next((t.get("template") for t in template
+                         if isinstance(t, dict) and t.get("name") == "default"), None)
     source = config_path
     jinja_file = folder / "chat_template.jinja"
     if not template and jinja_file.is_file():
         template, source = jinja_file.read_text(encoding="utf-8"), jinja_file
-    if not template:
+    if not isinstance(template, str) or not template:
         return None
     specials = {key: value.get("content") if isinstance(value, dict) else value
                 for key, value in config.items()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import stat
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing, suppress
@@ -45,6 +46,8 @@ class Stat:
         try:
             st = os.stat(path)
         except OSError:
+            return None
+        if not stat.S_ISREG(st.st_mode):  # a FIFO or device reads differently every time
             return None
         return cls(st.st_size, st.st_mtime_ns, st.st_ino)
 

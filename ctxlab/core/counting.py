@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ctxlab.core.count_cache import CachedCount, CountCache, Stat, counter_identity, digest
-from ctxlab.core.textfile import EMPTY, MAX_TEXT_BYTES, OK, TextFile, decode_bytes, read_text_file
+from ctxlab.core.textfile import EMPTY, MAX_TEXT_BYTES, OK, TextFile, read_text_file
 from ctxlab.core.tokenizers.base import Tokenizer
 from ctxlab.core.tokenizers.engines import DEFAULT_ENGINE, get_counter
 from ctxlab.core.words import count_words
 
 PARALLEL_MIN_BYTES = 4 << 20  # below this, process start-up costs more than it saves
+MAX_JOBS_PER_CPU = 4
 MAX_CHUNK_BYTES = 64 << 20  # a worker holds one chunk's text at a time
 ProgressFn = Callable[[int, int], None]  # (files advanced, bytes advanced)
 
@@ -79,12 +80,6 @@ def _count_texts(counter: Tokenizer, texts: list[str], options: CountOptions) ->
     return counter.count_batch(texts)
 
 
-def count_bytes(data: bytes, name: str, options: CountOptions) -> FileCount:
-    """Count text that did not come from a file (stdin, a paste)."""
-    return count_text_file(decode_bytes(data, name, replace_invalid=options.replace_invalid),
-                           options)
-
-
 Counted = tuple[FileCount, bytes | None]  # the count, and the content digest when caching
 
 
@@ -124,7 +119,8 @@ def count_files(paths: Sequence[Path], options: CountOptions,
     if cache:
         cache.record([(path, stats[path], dig, CachedCount(fc.status, fc.chars, fc.words, fc.bom,
                                                            fc.tokens))
-                      for path, (fc, dig) in fresh.items() if dig is not None],
+                      for path, (fc, dig) in fresh.items()
+                      if dig is not None and stats[path] is not None],
                      used=[dig for dig, _ in hits.values()])
         cache.close()
         if cache.warning and notify:
@@ -143,7 +139,7 @@ def _open_cache(options: CountOptions, counters: dict[str, Tokenizer]) -> CountC
 def _count_all(sized: list[tuple[str, int]], options: CountOptions,
                progress: ProgressFn | None) -> dict[str, Counted]:
     total = sum(size for _, size in sized)
-    jobs = options.jobs or os.cpu_count() or 1
+    jobs = worker_count(options.jobs, len(sized))
     if jobs > 1 and len(sized) > 1 and total >= PARALLEL_MIN_BYTES:
         return _count_parallel(sized, options, jobs, progress)
     results = {}
@@ -152,6 +148,15 @@ def _count_all(sized: list[tuple[str, int]], options: CountOptions,
         if progress:
             progress(1, size)
     return results
+
+
+def worker_count(requested: int, tasks: int) -> int:
+    """Processes to fork: as asked (0 = one per CPU), but never more than
+    ``MAX_JOBS_PER_CPU`` per CPU or than there are files: more cannot go faster."""
+    if requested < 0:
+        raise ValueError(f"jobs must be 0 or more, not {requested}")
+    cpus = os.cpu_count() or 1
+    return max(1, min(requested or cpus, cpus * MAX_JOBS_PER_CPU, tasks))
 
 
 def _count_parallel(sized: list[tuple[str, int]], options: CountOptions, jobs: int,

@@ -8,7 +8,9 @@ the same rules apply to the ``.gitignore`` files in the tree.
 
 Walks read regular files only: FIFOs, sockets and devices (also behind symlinks)
 are skipped and reported, so a walk can never block or read without end; directory
-symlinks are reported, not followed, so a loop cannot hang it. A FIFO, device or
+symlinks are reported, not followed, so a loop cannot hang it. Those are
+``skipped`` (like binary files, not an error); ``problems`` are paths that should
+have been readable and were not. A FIFO, device or
 ``/dev/stdin`` the user *names* is read as a (bounded) stream. Each file is listed
 once however the arguments overlap.
 """
@@ -25,6 +27,11 @@ from ctxlab.core.gitignore import IgnoreList, is_ignored
 from ctxlab.core.gitrepo import find_repo, ignore_list
 
 ALWAYS_SKIPPED_DIRS = frozenset({".git", ".hg", ".svn"})
+DIR_SYMLINK = "directory symlink: not followed"
+_KINDS = ("a FIFO", "a socket", "a character device", "a block device", "a directory",
+          "not a regular file")
+_NOT_REGULAR = {kind: f"{kind}, not a regular file: skipped" for kind in _KINDS}
+_NOT_FILES = frozenset({DIR_SYMLINK, *_NOT_REGULAR.values()})
 
 
 @dataclass(frozen=True)
@@ -41,7 +48,8 @@ class Discovery:
 
     files: list[Path] = field(default_factory=list)
     ignored: int = 0  # excluded by ignore rules, --exclude or hidden rules
-    problems: list[tuple[Path, str]] = field(default_factory=list)  # (path, reason)
+    problems: list[tuple[Path, str]] = field(default_factory=list)  # (path, reason): errors
+    skipped: list[tuple[Path, str]] = field(default_factory=list)  # not files to read: reported
     _seen: set[str] = field(default_factory=set, repr=False)
 
     def add(self, path: Path) -> None:
@@ -78,12 +86,9 @@ def _missing_reason(path: Path, exc: OSError) -> str:
 
 
 def _kind(mode: int) -> str:
-    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
-                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                       (stat.S_ISDIR, "a directory")):
-        if test(mode):
-            return name
-    return "not a regular file"
+    tests = (stat.S_ISFIFO, stat.S_ISSOCK, stat.S_ISCHR, stat.S_ISBLK, stat.S_ISDIR)
+    return next((kind for test, kind in zip(tests, _KINDS, strict=False) if test(mode)),
+                _KINDS[-1])
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,8 @@ def _walk(root: Path, options: WalkOptions, found: Discovery) -> None:
                 subdirs.append((rel, verdict == "tracked-dir"))
             elif verdict == "file":
                 found.add(Path(entry.path))
+            elif verdict in _NOT_FILES:
+                found.skipped.append((Path(entry.path), verdict))
             else:
                 found.problems.append((Path(entry.path), verdict))
         stack.extend((sub, lists, only) for sub, only in reversed(subdirs))
@@ -190,9 +197,9 @@ def _classify(entry: os.DirEntry, rel: str, lists, tracked_only: bool, rules: _R
     if target is None:
         return "broken or looping symlink"
     if stat.S_ISDIR(target):
-        return "directory symlink: not followed"
+        return DIR_SYMLINK
     if not stat.S_ISREG(target):
-        return f"{_kind(target)}, not a regular file: skipped"
+        return _NOT_REGULAR[_kind(target)]
     return "file"
 
 

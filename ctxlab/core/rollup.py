@@ -28,19 +28,32 @@ class TreeRow:
 
 def build_tree(counts: Sequence[FileCount], tokenizer: str) -> TreeNode:
     """A directory tree whose every node holds the sum of the files below it."""
-    root = TreeNode(".")
-    for fc in counts:
-        n = fc.tokens.get(tokenizer)
-        if n is None:
-            continue
+    counted = [(fc, PurePath(fc.path).parts) for fc in counts if tokenizer in fc.tokens]
+    shared = _shared_absolute_prefix([parts for _, parts in counted])
+    root = TreeNode(str(PurePath(*shared)) if shared else ".")
+    for fc, parts in counted:
+        n = fc.tokens[tokenizer]
         node = root
         node.tokens += n
         node.files += 1
-        for part in PurePath(fc.path).parts:
+        for part in parts[len(shared):]:
             node = node.children.setdefault(part, TreeNode(part))
             node.tokens += n
             node.files += 1
     return root
+
+
+def _shared_absolute_prefix(paths: list[tuple[str, ...]]) -> tuple[str, ...]:
+    """For absolute paths, the directories they all share (``/``, ``tmp``, ...): the tree
+    starts there rather than spending its depth on them."""
+    if not paths or not all(p and PurePath(p[0]).is_absolute() for p in paths):
+        return ()
+    shared: tuple[str, ...] = ()
+    for level in zip(*(p[:-1] for p in paths), strict=False):
+        if len(set(level)) != 1:
+            break
+        shared += (level[0],)
+    return shared
 
 
 def tree_rows(root: TreeNode, *, max_depth: int = 3, top: int = 10,

@@ -1,4 +1,4 @@
-"""The bounded GGUF reader: same answers as the gguf package, but safe on hostile and partial files."""
+"""The bounded GGUF reader: the gguf package's answers, but safe on hostile and cut files."""
 
 from __future__ import annotations
 

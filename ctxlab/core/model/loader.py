@@ -112,8 +112,7 @@ def _load_gguf(path: Path) -> LocalModel:
 
 
 def _load_checkpoint(path: Path) -> LocalModel:
-    import json
-
+    from ctxlab.core.json_file import JSONFileError, load_json
     from ctxlab.core.model.safetensors_weights import load_checkpoint
     from ctxlab.core.tokenizers.hf_backend import HFTokenizer
 
@@ -124,6 +123,9 @@ def _load_checkpoint(path: Path) -> LocalModel:
     template = None
     settings = path / "tokenizer_config.json"
     if settings.is_file():
-        template = json.loads(settings.read_text(encoding="utf-8")).get("chat_template")
+        try:
+            template = load_json(settings, what="tokenizer_config.json").get("chat_template")
+        except JSONFileError as exc:
+            raise ModelError(str(exc)) from None
     return LocalModel(path.name, Transformer(weights), tokenizer,
                       template if isinstance(template, str) else None)

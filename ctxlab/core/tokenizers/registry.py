@@ -85,8 +85,10 @@ def _asset_spec(name: str, asset_name: str, family: str, description: str,
     asset = assets.ASSETS[asset_name]
 
     def load(fetch: bool) -> Tokenizer:
-        if not assets.is_present(asset_name) and not fetch:
-            raise TokenizerError(f"{name} is not downloaded: {assets.fetch_hint(asset_name)}")
+        if not assets.is_present(asset_name):
+            if not fetch:
+                raise TokenizerError(f"{name} is not downloaded: {assets.fetch_hint(asset_name)}")
+            assets.notify_fetch(asset_name)
         try:
             path = assets.ensure(asset_name)
         except assets.AssetError as exc:

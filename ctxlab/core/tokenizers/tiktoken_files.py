@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ctxlab.core.errors import UserError
 from ctxlab.core.package_files import package_file
 
 _BLOB = "https://openaipublic.blob.core.windows.net"
@@ -154,10 +155,30 @@ def seed(encoding: str) -> None:
             data = blob.convert(shipped)
             if hashlib.sha256(data).hexdigest() != blob.sha256:
                 continue
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(data)
-            os.replace(tmp, path)
+            try:
+                _write(path, data)
+            except OSError:  # an unwritable cache ($HOME unset, read-only): use a private one
+                os.environ["TIKTOKEN_CACHE_DIR"] = str(_fallback_dir())
+                try:
+                    _write(cached_path(url), data)
+                except OSError as exc:
+                    raise UserError(f"cannot write tiktoken's cache ({exc.strerror}): set "
+                                    "CTXLAB_CACHE_DIR to a writable directory") from None
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _fallback_dir() -> Path:
+    """A per-user directory under the system temp dir, for when the cache cannot be written."""
+    import tempfile
+
+    uid = os.getuid() if hasattr(os, "getuid") else os.getpid()
+    return Path(tempfile.gettempdir()) / f"ctxlab-tiktoken-{uid}"
 
 
 def _valid(path: Path, expected: str) -> bool:
