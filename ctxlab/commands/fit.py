@@ -66,7 +66,8 @@ class _Row:
         w, f, c = self.window, self.fill, self.cost
         prices = w.prices
         return {
-            "model": w.name, "context": w.context, "output": w.output, "tokenizer": w.tokenizer,
+            "model": w.name, "context": w.context, "output": w.output,
+            "input_limit": w.input_limit, "tokenizer": w.tokenizer,
             "exact": w.exact, "count": w.count_label, "note": w.note, "chosen": w.chosen or None,
             "tokens": self.tokens,
             "reserved": f.reserved if f else None, "remaining": f.remaining if f else None,
@@ -163,7 +164,9 @@ def _table(rows: list[_Row], catalogue: str) -> None:
     notes: list[str] = []
     for row in rows:
         w, f = row.window, row.fill
-        for note in (w.chosen, "" if w.exact else w.note):
+        cap = (f"{w.name} accepts at most {w.input_limit:,} input tokens"
+               if w.input_limit and w.input_limit < w.context - w.default_reserve else "")
+        for note in (w.chosen, "" if w.exact else w.note, cap):
             if note and note not in notes and note != GENERIC_NOTE:
                 notes.append(note)
         costs = _cost_cells(row.cost) if show_cost else []

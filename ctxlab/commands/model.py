@@ -55,8 +55,7 @@ def info(model: str | None, as_json: bool) -> None:
         "head_dim": a.head_dim, "ffn_dim": cfg.ffn_dim, "context_length": a.context_length,
         "vocab_size": a.vocab_size, "rope_theta": cfg.rope_theta if cfg.uses_rope else None,
         "tied_embeddings": cfg.tied_embeddings,
-        "parameters": cfg.params_per_token + a.vocab_size * a.d_model * (
-            1 if cfg.tied_embeddings else 2),
+        "parameters": loaded.runtime.weights.parameter_count(),
         "kv_cache_bytes_per_token_fp32": a.kv_cache_bytes(1, 4),
         "tokenizer": loaded.tokenizer.info.name, "chat_template": loaded.is_chatml,
     }

@@ -13,13 +13,13 @@ from ctxlab.commands.model import MODEL_HELP, load_for_cli
 STRATEGY_NAMES = ("full", "truncate", "sliding", "sinks")
 
 
-def _numbers(text: str, kind: type, what: str) -> list:
+def _numbers(text: str, kind: type, what: str, minimum: int = 0) -> list:
     try:
         values = [kind(part) for part in text.replace(" ", "").split(",") if part]
     except ValueError:
         raise click.BadParameter(f"{what} must be comma-separated numbers, got {text!r}") from None
-    if not values or any(v < 0 for v in values):
-        raise click.BadParameter(f"{what} must be non-negative numbers, got {text!r}")
+    if not values or any(v < minimum for v in values):
+        raise click.BadParameter(f"{what} must be numbers of at least {minimum}, got {text!r}")
     return values
 
 
@@ -63,18 +63,21 @@ def command(depths, lengths, strategies, window, sinks, needle_count, distances,
                           f"use {', '.join(STRATEGY_NAMES)}")
     chosen = tuple(Strategy(n, None if n == "full" else window, sinks=sinks) for n in names)
     needles = load_needles(needles_file)[:needle_count]
+    if not needles:
+        raise CtxlabError("--needle-count must be at least 1")
     filler = load_haystack(haystack)
+    # Settings are checked before the model loads: a typo should not cost a model load.
+    spec = None if distances else recall.GridSpec(
+        depths=tuple(d / 100 for d in _numbers(depths, float, "--depths")),
+        lengths=tuple(_numbers(lengths, int, "--lengths", minimum=1)), strategies=chosen)
+    gaps = _numbers(distances, int, "--distances") if distances else []
     model = load_for_cli(model_source)
     with _progress_bar() as advance:
-        if distances:
+        if spec is None:
             limited = [s for s in chosen if s.kind != "full"] or [Strategy("sliding", window)]
-            result = recall.run_recall_vs_distance(
-                model, limited[0], _numbers(distances, int, "--distances"), needles, filler,
-                progress=advance)
+            result = recall.run_recall_vs_distance(model, limited[0], gaps, needles, filler,
+                                                   progress=advance)
         else:
-            spec = recall.GridSpec(
-                depths=tuple(d / 100 for d in _numbers(depths, float, "--depths")),
-                lengths=tuple(_numbers(lengths, int, "--lengths")), strategies=chosen)
             result = recall.run_needle_grid(model, spec, needles, filler, progress=advance)
     _print_result(result)
     if json_path is not None:

@@ -33,7 +33,10 @@ def command(text, path, tokenizer, show_ids, fmt, special, engine) -> None:
     text = _input_text(text, path)
     tok = get_counter(tokenizer, engine)
     spans = tok.encode(text, allow_special=special)
-    if show_ids:
+    if show_ids and fmt == "json":
+        click.echo(json.dumps({"tokenizer": tok.info.name, "count": len(spans),
+                               "ids": [int(i) for i in spans.ids]}))
+    elif show_ids:
         click.echo(" ".join(str(int(i)) for i in spans.ids))
     elif fmt == "json":
         doc = {"tokenizer": tok.info.name, "library": tok.info.library, "count": len(spans),
@@ -57,15 +60,18 @@ def _print_coloured(spans) -> None:
     from rich.console import Console
     from rich.text import Text
 
+    from ctxlab.core.safe_text import printable
+
     data = spans.text.encode("utf-8")
     out = Text()
     for i in range(len(spans)):
         style = COLOURS[i % len(COLOURS)]
         if spans.special[i]:
-            out.append(spans.token_text(i), style="bold white on red")
+            out.append(printable(spans.token_text(i)), style="bold white on red")
         elif spans.split[i]:
             raw = data[int(spans.byte_start[i]) : int(spans.byte_end[i])]
             out.append("‹" + raw.hex(" ") + "›", style=style + " italic")
         else:
-            out.append(spans.token_text(i).translate(WHITESPACE_GLYPHS), style=style)
+            out.append(printable(spans.token_text(i).translate(WHITESPACE_GLYPHS), keep="\n"),
+                       style=style)
     Console(highlight=False, soft_wrap=True).print(out)

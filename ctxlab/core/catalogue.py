@@ -52,6 +52,7 @@ class CatalogueModel:
     output_price: float | None
     tokenizer: TokenizerChoice
     cached_input_price: float | None = None
+    input_limit: int | None = None  # a prompt cap below context - output, where one is listed
 
     @property
     def key(self) -> str:
@@ -234,4 +235,5 @@ def _record(provider: str, model) -> CatalogueModel:
         input_price=cost.input if cost else None, output_price=cost.output if cost else None,
         tokenizer=tokenizer_for(model.id),
         cached_input_price=cost.cache_read if cost else None,
+        input_limit=getattr(model.limit, "input", None),
     )

@@ -12,14 +12,14 @@ from __future__ import annotations
 _SURROGATE_ESCAPES = range(0xDC80, 0xDD00)  # os.fsdecode's stand-ins for undecodable bytes
 
 
-def printable(text: str) -> str:
-    """``text`` with each non-printable character as ``\\xNN`` or ``\\uNNNN``."""
+def printable(text: str, keep: str = "") -> str:
+    """``text`` with each non-printable character (but those in ``keep``) as an escape."""
     if text.isprintable():
         return text
     out = []
     for char in text:
         point = ord(char)
-        if char.isprintable():
+        if char.isprintable() or char in keep:
             out.append(char)
         elif point in _SURROGATE_ESCAPES:
             out.append(f"\\x{point - 0xDC00:02x}")

@@ -37,6 +37,7 @@ class Window:
     label: str = ""  # how counts are labelled, when "exact"/"approx" does not say it
     prices: Prices | None = None  # from the catalogue, for cost
     chosen: str = ""  # which catalogue entry a bare name resolved to, and why
+    input_limit: int | None = None  # the most prompt tokens accepted, when below the window
 
     @property
     def count_label(self) -> str:
@@ -91,7 +92,8 @@ def window_for_model(model_id: str) -> Window:
         raise KeyError(f"{model.key} has no context limit in the catalogue")
     choice = model.tokenizer
     return Window(model.key, model.context, model.output, choice.tokenizer, choice.exact,
-                  choice.note, label=choice.label, prices=model.prices, chosen=resolved.how)
+                  choice.note, label=choice.label, prices=model.prices, chosen=resolved.how,
+                  input_limit=model.input_limit)
 
 
 def default_windows() -> list[Window]:
@@ -106,7 +108,11 @@ def fill(window: Window, used: int, reserve: int | None = None) -> Fill:
         raise ValueError("token counts cannot be negative")
     taken = used + reserved
     percent = 100.0 * taken / window.context
-    return Fill(used, reserved, window.context, window.context - taken, percent, band(percent))
+    remaining = window.context - taken
+    if window.input_limit is not None:  # some providers cap the prompt below the window
+        remaining = min(remaining, window.input_limit - used)
+    return Fill(used, reserved, window.context, remaining, percent,
+                "over" if remaining < 0 else band(percent))
 
 
 @dataclass(frozen=True)

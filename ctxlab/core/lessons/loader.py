@@ -53,6 +53,9 @@ class Lesson:
         return self.path.with_name(self.path.stem + RECORD_SUFFIX)
 
 
+MAX_LESSON_BYTES = 1 << 20
+
+
 def lessons_dir() -> Path:
     """``ctxlab/lessons/``, shipped inside the package so installs find it."""
     return Path(__file__).resolve().parents[2] / "lessons"
@@ -77,23 +80,45 @@ def load_lesson(name: str) -> Lesson:
 
 
 def load_lesson_file(path: Path) -> Lesson:
+    from ctxlab.core.textfile import read_text_file
+
+    found = read_text_file(path, max_bytes=MAX_LESSON_BYTES)
+    if not found.counted:
+        raise LessonError(f"{path}: not a readable lesson file ({found.status}"
+                          f"{': ' + found.detail if found.detail else ''})")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        data = tomllib.loads(found.text)
+    except tomllib.TOMLDecodeError as exc:
         raise LessonError(f"{path}: not a readable lesson file ({exc})") from None
     where = path.name
-    defaults = data.get("defaults", {})
+    defaults = _table(data, "defaults", where)
     _check_keys(defaults, f"{where} [defaults]")
     raw_steps = data.get("step", [])
+    if not isinstance(raw_steps, list) or not all(isinstance(r, dict) for r in raw_steps):
+        raise LessonError(f"{where}: steps must be [[step]] tables")
     if not raw_steps:
         raise LessonError(f"{where}: a lesson needs at least one [[step]]")
     steps = [_step({**defaults, **raw}, f"{where} step {i + 1}") for i, raw in enumerate(raw_steps)]
-    watch = {str(k): [v] if isinstance(v, str) else list(v)
-             for k, v in data.get("watch", {}).items()}
+    watch: dict[str, list[str]] = {}
+    for key, value in _table(data, "watch", where).items():
+        listed = [value] if isinstance(value, str) else value
+        if not isinstance(listed, list) or not all(isinstance(v, str) for v in listed):
+            raise LessonError(f"{where}: [watch] {key} must be a string or a list of strings")
+        watch[str(key)] = list(listed)
+    number = data.get("number", 0)
+    if isinstance(number, bool) or not isinstance(number, int):
+        raise LessonError(f"{where}: number must be an integer")
     return Lesson(
-        name=path.stem, number=int(data.get("number", 0)), title=_text(data, "title", where),
+        name=path.stem, number=number, title=_text(data, "title", where),
         summary=str(data.get("summary", "")).strip(), path=path, watch=watch, steps=steps,
     )
+
+
+def _table(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise LessonError(f"{where}: [{key}] must be a table")
+    return value
 
 
 def _step(raw: dict[str, Any], where: str) -> Step:
@@ -103,7 +128,7 @@ def _step(raw: dict[str, Any], where: str) -> Step:
         raise LessonError(f"{where}: show = {show!r} is not one of {', '.join(SHOWS)}")
     settings = {k: v for k, v in raw.items() if k not in ("title", "narration", "show", "expect")}
     return Step(_text(raw, "title", where), str(raw.get("narration", "")).strip(), show, settings,
-                dict(raw.get("expect", {})))
+                _table(raw, "expect", where))
 
 
 def _check_keys(table: dict[str, Any], where: str) -> None:

@@ -73,6 +73,15 @@ class ModelWeights:
     final_norm_bias: np.ndarray | None = None
     positions: np.ndarray | None = None  # GPT-2's learned (context, d_model) table
 
+    def parameter_count(self) -> int:
+        """Every weight the file holds: embeddings, layers (norms and biases too), head."""
+        arrays = [self.embed, self.final_norm, self.final_norm_bias, self.positions]
+        if not self.config.tied_embeddings:
+            arrays.append(self.head)
+        for layer in self.layers:
+            arrays.extend(vars(layer).values())
+        return sum(a.size for a in arrays if isinstance(a, np.ndarray))
+
 
 def f32(array: np.ndarray) -> np.ndarray:
     """A C-contiguous float32 copy-or-view: the one dtype the runtime computes in."""

@@ -26,6 +26,9 @@ class Needle:
     answer: str
 
 
+MAX_PROBE_FILE_BYTES = 16 << 20  # far beyond any window the local models have
+
+
 def needles_dir() -> Path:
     from ctxlab.core.samples import samples_dir
 
@@ -36,16 +39,33 @@ def load_needles(path: str | Path | None = None) -> list[Needle]:
     """``[[needle]]`` tables (id, fact, question, answer) from a TOML file (default: bundled)."""
     path = Path(path) if path else needles_dir() / "needles.toml"
     try:
-        tables = tomllib.loads(path.read_text(encoding="utf-8")).get("needle", [])
-        return [Needle(str(t.get("id", i)), t["fact"], t["question"], str(t["answer"]))
-                for i, t in enumerate(tables)]
-    except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
+        tables = tomllib.loads(_read(path)).get("needle", [])
+    except tomllib.TOMLDecodeError as exc:
         raise ProbeError(f"{path}: not a needles file ({exc})") from None
+    if not isinstance(tables, list) or not tables:
+        raise ProbeError(f"{path}: no [[needle]] tables (each needs fact, question, answer)")
+    needles = []
+    for i, table in enumerate(tables):
+        row = table if isinstance(table, dict) else {}
+        fields = [str(row.get(key, "")).strip() for key in ("fact", "question", "answer")]
+        if not all(fields):
+            raise ProbeError(f"{path}: needle {i + 1} needs text for fact, question and answer")
+        needles.append(Needle(str(row.get("id", i)), *fields))
+    return needles
 
 
 def load_haystack(path: str | Path | None = None) -> str:
-    path = Path(path) if path else needles_dir() / "haystack.md"
-    return path.read_text(encoding="utf-8")
+    return _read(Path(path) if path else needles_dir() / "haystack.md")
+
+
+def _read(path: Path) -> str:
+    """A user's needles or haystack file as text, bounded; anything else is one ``ProbeError``."""
+    from ctxlab.core.textfile import read_text_file
+
+    found = read_text_file(path, max_bytes=MAX_PROBE_FILE_BYTES)
+    if not found.counted:
+        raise ProbeError(f"{path}: {found.status}{': ' + found.detail if found.detail else ''}")
+    return found.text
 
 
 class Haystack:

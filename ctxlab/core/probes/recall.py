@@ -18,6 +18,7 @@ from functools import partial
 
 import numpy as np
 
+from ctxlab.core.errors import ProbeError
 from ctxlab.core.model.loader import LocalModel
 from ctxlab.core.model.masks import AttentionMask
 from ctxlab.core.model.runtime import Cancelled, KVCache
@@ -34,6 +35,12 @@ class GridSpec:
     strategies: tuple[Strategy, ...] = (Strategy(),)
     max_new_tokens: int = 32
     chat: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.lengths or min(self.lengths) < 1:
+            raise ProbeError("recall lengths must be at least 1 token")
+        if not self.depths or not all(0.0 <= d <= 1.0 for d in self.depths):
+            raise ProbeError("recall depths must lie between 0 and 100 %")
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from ctxlab.core.errors import UserError
@@ -14,6 +16,21 @@ if TYPE_CHECKING:  # numpy-backed spans are not needed just to count tokens
 
 class TokenizerError(UserError):
     """A tokenizer a user named cannot be used; the message is one line saying why and how."""
+
+
+MAX_MODEL_FILE_BYTES = 1 << 30  # the biggest real tokenizer files are tens of MB
+
+
+def check_model_file(path: Path, what: str) -> None:
+    """Before a native library reads ``path`` whole: a regular file, of a sane size."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise TokenizerError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise TokenizerError(f"{path}: not a regular file, cannot read it as a {what}")
+    if info.st_size > MAX_MODEL_FILE_BYTES:
+        raise TokenizerError(f"{path}: {info.st_size:,} bytes is too large for a {what}")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ctxlab.core.spans import TokenSpans, spans_from_byte_lengths, spans_from_byte_ranges
-from ctxlab.core.tokenizers.base import TokenizerError, TokenizerInfo
+from ctxlab.core.tokenizers.base import TokenizerError, TokenizerInfo, check_model_file
 
 
 def _bytes_to_unicode() -> dict[str, int]:
@@ -46,10 +46,14 @@ class HFTokenizer:
         path = Path(path)
         if path.is_dir():
             path = path / "tokenizer.json"
+        check_model_file(path, "tokenizer.json")
         try:
             tok = Tokenizer.from_file(str(path))
-        except Exception as exc:
-            raise TokenizerError(f"{path}: not a valid tokenizer.json ({exc})") from None
+        except BaseException as exc:  # Rust panics arrive as BaseException
+            if isinstance(exc, KeyboardInterrupt | SystemExit):
+                raise
+            detail = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+            raise TokenizerError(f"{path}: not a valid tokenizer.json ({detail})") from None
         return cls(tok, _info(tok, name or path.parent.name or path.stem, str(path), licence,
                               exact_for))
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ctxlab.core.spans import TokenSpans, spans_from_byte_ranges
-from ctxlab.core.tokenizers.base import TokenizerError, TokenizerInfo
+from ctxlab.core.tokenizers.base import TokenizerError, TokenizerInfo, check_model_file
 
 
 class SentencePieceTokenizer:
@@ -26,13 +26,15 @@ class SentencePieceTokenizer:
         import sentencepiece as spm
 
         path = Path(path)
+        check_model_file(path, "SentencePiece model")
         try:
             if model_proto is not None:
                 self._sp = spm.SentencePieceProcessor(model_proto=model_proto)
             else:
                 self._sp = spm.SentencePieceProcessor(model_file=str(path))
         except Exception as exc:
-            raise TokenizerError(f"{path}: not a valid SentencePiece model ({exc})") from None
+            detail = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+            raise TokenizerError(f"{path}: not a valid SentencePiece model ({detail})") from None
         controls = {
             self._sp.id_to_piece(i): i
             for i in range(self._sp.get_piece_size())
