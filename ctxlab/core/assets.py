@@ -22,7 +22,6 @@ from pathlib import Path
 from ctxlab.core.errors import UserError
 
 ProgressFn = Callable[[int, int], None]  # (bytes_done, bytes_total)
-VERIFIED_SUFFIX = ".sha256-ok"  # beside an asset: the stat it had when its hash was checked
 
 
 class AssetError(UserError):
@@ -188,7 +187,7 @@ def is_present(name: str) -> bool:
     if info.st_size != asset.size:
         return False
     stamp = f"{asset.sha256} {info.st_size} {info.st_mtime_ns} {info.st_ino}"
-    marker = path.with_name(path.name + VERIFIED_SUFFIX)
+    marker = verified_marker(name)
     try:
         if marker.read_text("utf-8") == stamp:
             return True
@@ -197,10 +196,16 @@ def is_present(name: str) -> bool:
     if _sha256(path) != asset.sha256:
         return False
     try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(stamp, "utf-8")
     except OSError:
         pass  # a read-only cache: hash again next time
     return True
+
+
+def verified_marker(name: str) -> Path:
+    """Where the stat of an asset whose hash was checked is kept (outside its own folder)."""
+    return cache_dir() / "assets" / ".verified" / name
 
 
 def _sha256(path: Path) -> str:

@@ -75,7 +75,7 @@ def test_a_corrupted_file_of_the_right_size_is_not_ready(tmp_path, monkeypatch):
     path.parent.mkdir(parents=True)
     path.write_bytes(payload)
     assert assets.is_present("demo")  # hashed once, then the stat is remembered
-    assert path.with_name(path.name + assets.VERIFIED_SUFFIX).is_file()
+    assert assets.verified_marker("demo").is_file()
     path.write_bytes(b"the fake bytes")  # same size, new mtime
     assert not assets.is_present("demo")
 
