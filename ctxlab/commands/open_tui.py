@@ -21,13 +21,18 @@ from ctxlab.commands.errors import EXIT_INPUT, CtxlabError, friendly_errors
 def command(file: str | None, sample: str | None, tokenizers: tuple[str, ...]) -> None:
     """Open the TUI on FILE, a bundled sample, or stdin."""
     from ctxlab.config import load_settings
-    from ctxlab.tui.documents import DocumentError, read_path, read_sample
+    from ctxlab.core.textfile import read_text_stream
+    from ctxlab.tui.documents import MAX_DOCUMENT_BYTES, DocumentError, read_path, read_sample
 
     settings = load_settings(flags={"tokenizers": tokenizers})  # ConfigError is a UserError
     text, name, path = "", "untitled", None
     try:
         if file == "-":
-            text, name = sys.stdin.buffer.read().decode("utf-8", errors="replace"), "stdin"
+            piped = read_text_stream(sys.stdin.buffer, "stdin", replace_invalid=True,
+                                     max_bytes=MAX_DOCUMENT_BYTES)
+            if not piped.counted:
+                raise DocumentError(f"stdin: {piped.status} ({piped.detail})")
+            text, name = piped.text, "stdin"
             _reattach_terminal()
         elif file:
             path = Path(file)
