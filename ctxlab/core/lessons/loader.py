@@ -18,6 +18,7 @@ SHOWS = ("window", "tokens", "languages", "ask", "needles", "chat")
 STEP_KEYS = {
     "title", "narration", "show", "document", "sections", "text", "messages", "tokenizers",
     "window", "strategy", "lengths", "depths", "needle", "expect",
+    "model", "models", "needles",
 }
 RECORD_SUFFIX = ".record.json"
 

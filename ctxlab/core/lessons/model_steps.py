@@ -1,10 +1,11 @@
-"""Observations that run the local model: questions under a window strategy, the needle grid.
+"""Observations that run a local model: questions under a window strategy, needle grids.
 
 A numpy 135M model reads a few hundred tokens a second on a laptop, so the
 questions of one step share one prefill of template + context, and steps
 share prefixes with earlier steps: a truncated prompt starts like the full
 one, and a sliding window of W attends exactly like full attention for its
-first W slots.
+first W slots. A step names its model (``model = "gemma3-270m"``; default
+SmolLM2) or, for a needle grid, several (``models = [...]``) to compare.
 """
 
 from __future__ import annotations
@@ -55,24 +56,37 @@ def _masks_agree(a, b) -> int:
     return min(w for w in (a.window, b.window) if w is not None)
 
 
-def load_local_model():
+class ModelPool:
+    """Each model a lesson uses, loaded once, with its own shared prefixes."""
+
+    def __init__(self) -> None:
+        self._prefixes: dict[str | None, SharedPrefixes] = {}
+
+    def prefixes(self, name: str | None = None) -> SharedPrefixes:
+        if name not in self._prefixes:
+            self._prefixes[name] = SharedPrefixes(load_local_model(name))
+        return self._prefixes[name]
+
+
+def load_local_model(name: str | None = None):
     from ctxlab.core.model.loader import load_model
     from ctxlab.core.model.weights import ModelError
 
     try:
-        return load_model(fetch=False)
+        return load_model(name, fetch=False)
     except ModelError as exc:
         raise LessonError(str(exc)) from None
 
 
 def probe_strategy(step: Step):
-    """``full``, ``sliding`` (attention window) or a truncation strategy, limited to ``window``."""
-    from ctxlab.core.probes.context import Strategy
+    """``full``, ``native``, ``sliding`` (attention window) or a truncation strategy, limited
+    to ``window``."""
+    from ctxlab.core.probes.context import WINDOWLESS, Strategy
     from ctxlab.core.truncation import STRATEGIES
 
     name, window = step.get("strategy", "full"), step.get("window")
-    if name == "full":
-        return Strategy()
+    if name in WINDOWLESS:
+        return Strategy(name)
     if not isinstance(window, int):
         raise LessonError(f"step {step.title!r}: strategy {name} needs window = <tokens>")
     if name == "sliding":
@@ -83,10 +97,11 @@ def probe_strategy(step: Step):
                       f"{', '.join(STRATEGIES)}")
 
 
-def observe_ask(lesson: Lesson, step: Step, prefixes: SharedPrefixes) -> Observed:
+def observe_ask(lesson: Lesson, step: Step, models: ModelPool) -> Observed:
     """The model's greedy answers to the document's questions under the step's strategy."""
     from ctxlab.core.probes.context import answer, answer_found, build_prompt
 
+    prefixes = models.prefixes(step.get("model"))
     model = prefixes.model
     context = step_text(step)
     asked = questions(step.get("document"))
@@ -150,33 +165,95 @@ def _describe(strategy) -> str:
     return "full context"
 
 
-def observe_needles(lesson: Lesson, step: Step, prefixes: SharedPrefixes) -> Observed:
-    """Recall of one needle over depth x haystack length: the grid behind the heatmap."""
-    from ctxlab.core.probes.needles import load_haystack, load_needles
-    from ctxlab.core.probes.recall import GridSpec, run_needle_grid
+def observe_needles(lesson: Lesson, step: Step, models: ModelPool) -> Observed:
+    """Recall over depth x haystack length, for one model or side by side for several.
 
-    wanted = step.get("needle")
-    needle = next((n for n in load_needles() if n.id == wanted), None)
-    if needle is None:
-        raise LessonError(f"step {step.title!r}: no needle {wanted!r} in the bundled needles.toml")
+    Every grid also asks each question with no fact in the text; a cell counts
+    as recall only where that baseline could not produce the answer.
+    """
+    from ctxlab.core.probes.needles import load_haystack, load_needles
+
+    wanted = step.get("needles") or [step.get("needle")]
+    known = {n.id: n for n in load_needles()}
+    missing = [w for w in wanted if w not in known]
+    if missing:
+        raise LessonError(f"step {step.title!r}: no needle {missing[0]!r} in the bundled "
+                          "needles.toml")
+    needles = [known[w] for w in wanted]
     depths = tuple(float(d) for d in step.get("depths", (0.0, 0.5, 1.0)))
     lengths = tuple(int(n) for n in step.get("lengths", (256, 512)))
+    names = step.get("models") or [step.get("model")]
+    grids = {}
+    lines = [f"{len(needles)} needle(s): " + ", ".join(f"{n.fact!r}" for n in needles)]
+    for name in names:
+        model = models.prefixes(name).model
+        grids[model.name], shown = _grid(model, step, needles, depths, lengths, load_haystack())
+        lines += shown
+    observation: dict[str, Any] = {"strategy": probe_strategy(step).label,
+                                   "depths": list(depths), "lengths": list(lengths)}
+    if len(needles) == 1:
+        observation |= {"needle": needles[0].id, "answer": needles[0].answer}
+    if len(grids) == 1:
+        return observation | next(iter(grids.values())), lines
+    observation["models"] = grids
+    (a, first), (b, second) = list(grids.items())[:2]
+    c = observation["compare"] = _compare(first, second)
+    lines.append(f"  cells (needle x depth x length): both {c['both']}, only {b} "
+                 f"{c['only_second']}, only {a} {c['only_first']}, neither {c['neither']} "
+                 f"(the fact cut from the window in {c['neither_cut']} of those)")
+    return observation, lines
+
+
+def _grid(model, step: Step, needles: list, depths: tuple, lengths: tuple, haystack: str
+          ) -> tuple[dict[str, Any], list[str]]:
+    """One model's grid: counted recall per cell, with the baseline's answers beside it."""
+    from ctxlab.core.probes.recall import GridSpec, run_needle_grid
+
     spec = GridSpec(depths=depths, lengths=lengths, strategies=(probe_strategy(step),),
                     max_new_tokens=16)
-    result = run_needle_grid(prefixes.model, spec, [needle], load_haystack())
-    by_cell = {(t.depth, t.length): t for t in result.trials}
-    grid = [[by_cell[d, n] for n in lengths] for d in depths]
-    observation = {
-        "needle": needle.id, "answer": needle.answer, "strategy": spec.strategies[0].label,
-        "depths": list(depths), "lengths": list(lengths),
-        "recalled": [[t.recalled for t in row] for row in grid],
-        "logprob": [[round(t.answer_logprob, 2) for t in row] for row in grid],
-        "answers": [[t.answer for t in row] for row in grid],
+    result = run_needle_grid(model, spec, needles, haystack)
+    asked = {(t.needle, t.depth, t.length): t for t in result.trials if not t.baseline}
+    guesses = {(t.needle, t.length): t for t in result.trials if t.baseline}
+    per_needle = {n.id: [[result.counts(asked[n.id, d, L]) for L in lengths] for d in depths]
+                  for n in needles}
+    cut = {n.id: [[asked[n.id, d, L].needle_slot < 0 for L in lengths] for d in depths]
+           for n in needles}
+    grid: dict[str, Any] = {
+        "baseline": {f"{n.id}@{L}": guesses[n.id, L].answer for n in needles for L in lengths},
+        "guessed": sorted({n.id for n in needles for L in lengths if guesses[n.id, L].recalled}),
+        "per_needle": per_needle, "cut": cut,
     }
-    lines = [f"needle {needle.fact!r}, asked {needle.question!r}",
-             "  log P(answer) and ✓ recalled / ✗ missed; columns: haystack tokens",
-             "  depth " + "".join(f"{n:>12,}" for n in lengths)]
-    for depth, row in zip(depths, grid, strict=True):
-        cells = "".join(f"{t.answer_logprob:>10.2f} {'✓' if t.recalled else '✗'}" for t in row)
-        lines.append(f"  {depth:>5.0%} {cells}")
-    return observation, lines
+    lines = [f"  {model.name} · {spec.strategies[0].label} · ✓ recalled (and not guessed "
+             "without the fact) / ✗ missed / ✂ fact cut from the window",
+             "  columns: haystack tokens; one mark per needle",
+             "    depth " + "".join(f"{n:>{2 * len(needles) + 6},}" for n in lengths)]
+    for i, depth in enumerate(depths):
+        cells = "".join(
+            "      " + " ".join("✂" if cut[n.id][i][j] and not per_needle[n.id][i][j]
+                                else "✓" if per_needle[n.id][i][j] else "✗" for n in needles)
+            for j in range(len(lengths)))
+        lines.append(f"    {depth:>5.0%} {cells}")
+    if len(needles) == 1:
+        only = needles[0].id
+        grid["recalled"] = per_needle[only]
+        grid["logprob"] = [[round(asked[only, d, L].answer_logprob, 2) for L in lengths]
+                           for d in depths]
+        grid["answers"] = [[asked[only, d, L].answer for L in lengths] for d in depths]
+        for i in range(len(depths)):
+            lines[3 + i] += "   log P " + " ".join(f"{v:.2f}" for v in grid["logprob"][i])
+    lines.append("    no fact in the text: " + "; ".join(
+        f"{key} {answer!r}" for key, answer in grid["baseline"].items()))
+    return grid, lines
+
+
+def _compare(first: dict[str, Any], second: dict[str, Any]) -> dict[str, int]:
+    """How two models' counted recall splits over the same cells."""
+    counts = {"both": 0, "only_first": 0, "only_second": 0, "neither": 0, "neither_cut": 0}
+    for needle, rows in first["per_needle"].items():
+        cells = zip(np.ravel(rows), np.ravel(second["per_needle"][needle]),
+                    np.ravel(first["cut"][needle]), strict=True)
+        for a, b, cut in cells:
+            key = "both" if a and b else "only_first" if a else "only_second" if b else "neither"
+            counts[key] += 1
+            counts["neither_cut"] += int(key == "neither" and bool(cut))
+    return counts

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ctxlab.core.lessons.loader import Lesson, LessonError, Step
 
 if TYPE_CHECKING:  # the model stack loads only when a lesson step needs it
-    from ctxlab.core.lessons.model_steps import SharedPrefixes
+    from ctxlab.core.lessons.model_steps import ModelPool
 
 MODEL_SHOWS = ("ask", "needles")
 FLOAT_TOLERANCE = 0.05  # log-probabilities may move in the last digits across BLAS builds
@@ -37,6 +37,15 @@ def needs_model(lesson: Lesson) -> bool:
     return any(step.show in MODEL_SHOWS for step in lesson.steps)
 
 
+def models_used(lesson: Lesson) -> list[str | None]:
+    """The local models the lesson's steps run (``None``: the default, SmolLM2), in order."""
+    used: dict[str | None, None] = {}
+    for step in lesson.steps:
+        if step.show in MODEL_SHOWS:
+            used.update(dict.fromkeys(step.get("models") or [step.get("model")]))
+    return list(used)
+
+
 class LessonRun:
     """A lesson being played: steps are observed on demand, once, sharing the model's work.
 
@@ -45,7 +54,7 @@ class LessonRun:
 
     def __init__(self, lesson: Lesson) -> None:
         self.lesson = lesson
-        self._prefixes: SharedPrefixes | None = None
+        self._models: ModelPool | None = None
         self._results: dict[int, StepResult] = {}
 
     def step(self, index: int) -> StepResult:
@@ -60,9 +69,9 @@ class LessonRun:
         if step.show in MODEL_SHOWS:
             from ctxlab.core.lessons import model_steps
 
-            if self._prefixes is None:
-                self._prefixes = model_steps.SharedPrefixes(model_steps.load_local_model())
-            return getattr(model_steps, f"observe_{step.show}")(self.lesson, step, self._prefixes)
+            if self._models is None:
+                self._models = model_steps.ModelPool()
+            return getattr(model_steps, f"observe_{step.show}")(self.lesson, step, self._models)
         from ctxlab.core.lessons import text_steps
 
         return getattr(text_steps, f"observe_{step.show}")(self.lesson, step)

@@ -1,8 +1,10 @@
-"""Llama-family weights from a GGUF file, dequantized once to float32.
+"""Llama-family and Gemma 3 weights from a GGUF file, dequantized once to float32.
 
-llama.cpp's converter permutes the rows of ``attn_q``/``attn_k`` so its RoPE
-can rotate interleaved pairs; we undo that at load so the runtime uses the
-same half-split rotation as Hugging Face checkpoints and one code path serves both.
+llama.cpp's converter permutes the rows of Llama's ``attn_q``/``attn_k`` so its
+RoPE can rotate interleaved pairs; we undo that at load so the runtime uses the
+same half-split rotation as Hugging Face checkpoints and one code path serves
+both. Gemma files are not permuted (llama.cpp runs them with NeoX RoPE, which
+is the half split), and their norm weights are already stored as 1 + w.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import numpy as np
 
 from ctxlab.core.architecture import Architecture
 from ctxlab.core.gguf_file import GGUFError, GGUFFile, read_gguf
+from ctxlab.core.model import gemma3
 from ctxlab.core.model.weights import (
     ModelConfig,
     ModelError,
@@ -22,7 +25,8 @@ from ctxlab.core.model.weights import (
     llama_layer,
 )
 
-SUPPORTED_ARCHITECTURES = ("llama",)
+SUPPORTED_ARCHITECTURES = ("llama", "gemma3")
+GEMMA_NORMS = ("attn_q_norm", "attn_k_norm", "post_attention_norm", "post_ffw_norm")
 
 
 def open_gguf(path: Path) -> GGUFFile:
@@ -74,12 +78,16 @@ def _config(gguf: GGUFFile) -> ModelConfig:
     eps = gguf.get_float(f"{arch}.attention.layer_norm_rms_epsilon")
     if eps is None:
         raise ModelError(f"{path}: GGUF metadata lacks {arch}.attention.layer_norm_rms_epsilon")
+    local: dict = {}
+    if arch == "gemma3":
+        local = dict(local_window=gguf.require_int(f"{arch}.attention.sliding_window", minimum=1),
+                     local_rope_theta=gemma3.LOCAL_ROPE_THETA, global_every=gemma3.GLOBAL_EVERY)
     return ModelConfig(
-        arch=shape, family="llama",
+        arch=shape, family=arch,
         ffn_dim=gguf.require_int(f"{arch}.feed_forward_length", minimum=1),
         norm_eps=eps, rope_theta=gguf.get_float(f"{arch}.rope.freq_base", 10000.0) or 10000.0,
         tied_embeddings="output.weight" not in gguf.tensors, source=str(path),
-        licence=gguf.get_str("general.license"),
+        licence=gguf.get_str("general.license"), **local,
     )
 
 
@@ -101,21 +109,27 @@ def load_weights(gguf: GGUFFile, config: ModelConfig) -> ModelWeights:
         except GGUFError as exc:
             raise ModelError(str(exc)) from None
 
+    is_gemma = config.family == "gemma3"
+    norm_sizes = (a.head_dim, a.head_dim, d, d)
     layers = []
     for i in range(a.n_layers):
         p = f"blk.{i}."
-        q = unpermute_rope_rows(get(p + "attn_q.weight", q_rows, d), a.n_heads)
-        k = unpermute_rope_rows(get(p + "attn_k.weight", kv_rows, d), a.n_kv_heads)
+        q, k = get(p + "attn_q.weight", q_rows, d), get(p + "attn_k.weight", kv_rows, d)
+        if not is_gemma:
+            q, k = unpermute_rope_rows(q, a.n_heads), unpermute_rope_rows(k, a.n_kv_heads)
+        norms = tuple(get(p + name + ".weight", size) for name, size in
+                      zip(GEMMA_NORMS, norm_sizes, strict=True)) if is_gemma else None
         layers.append(llama_layer(
             get(p + "attn_norm.weight", d), q, k, get(p + "attn_v.weight", kv_rows, d),
             get(p + "attn_output.weight", d, q_rows), get(p + "ffn_norm.weight", d),
             get(p + "ffn_gate.weight", ffn, d), get(p + "ffn_up.weight", ffn, d),
-            get(p + "ffn_down.weight", d, ffn),
+            get(p + "ffn_down.weight", d, ffn), gemma_norms=norms,
         ))
     embed = f32(get("token_embd.weight", a.vocab_size, d))
     head = embed.T if config.tied_embeddings else linear_in_out(
         get("output.weight", a.vocab_size, d))
-    return ModelWeights(config, embed, layers, f32(get("output_norm.weight", d)), head)
+    return ModelWeights(config, embed, layers, f32(get("output_norm.weight", d)), head,
+                        embed_scale=gemma3.embed_scale(d) if is_gemma else 1.0)
 
 
 def unpermute_rope_rows(weight: np.ndarray, n_heads: int) -> np.ndarray:

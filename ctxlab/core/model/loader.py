@@ -1,8 +1,9 @@
-"""Find, load (once) and cache a local model: the default SmolLM2 GGUF or a user's checkpoint.
+"""Find, load (once) and cache a local model: a bundled GGUF or a user's checkpoint.
 
 ``load_model()`` with no argument gives SmolLM2-135M-Instruct, fetching it on
-first use; a ``*.gguf`` path or a Hugging Face checkpoint directory
-(``config.json`` + ``*.safetensors``) works the same way.
+first use; ``load_model("gemma3-270m")`` gives Gemma 3 270M (base) the same
+way; a ``*.gguf`` path or a Hugging Face checkpoint directory
+(``config.json`` + ``*.safetensors``) works too.
 """
 
 from __future__ import annotations
@@ -18,8 +19,26 @@ from ctxlab.core.tokenizers.base import Tokenizer, TokenizerError
 
 DEFAULT_MODEL = "smollm2"
 DEFAULT_ASSET = "smollm2-135m-instruct-q4_1"
-_ALIASES = {"smollm2": DEFAULT_ASSET, "smollm2-135m": DEFAULT_ASSET,
-            "smollm2-135m-instruct": DEFAULT_ASSET}
+GEMMA_ASSET = "gemma3-270m-q4_k_m"
+
+
+@dataclass(frozen=True)
+class BundledModel:
+    """A model ctxlab can fetch by name: its asset and how to introduce it."""
+
+    name: str  # what ``--model`` takes
+    asset: str
+    title: str
+    aliases: tuple[str, ...] = ()
+
+
+BUNDLED: dict[str, BundledModel] = {m.name: m for m in (
+    BundledModel("smollm2", DEFAULT_ASSET, "SmolLM2-135M-Instruct (98 MB, Apache-2.0)",
+                 ("smollm2-135m", "smollm2-135m-instruct")),
+    BundledModel("gemma3-270m", GEMMA_ASSET,
+                 "Gemma 3 270M, base (253 MB, Gemma Terms of Use)", ("gemma3", "gemma-3-270m")),
+)}
+_ALIASES = {spelling: m.asset for m in BUNDLED.values() for spelling in (m.name, *m.aliases)}
 
 ProgressFn = assets.ProgressFn  # (bytes_done, bytes_total)
 
@@ -32,6 +51,7 @@ class LocalModel:
     runtime: Transformer
     tokenizer: Tokenizer
     chat_template: str | None = None
+    prefix_ids: tuple[int, ...] = ()  # ids every input starts with (Gemma's <bos>)
 
     @property
     def config(self) -> ModelConfig:
@@ -44,7 +64,7 @@ class LocalModel:
 
     def stop_ids(self) -> set[int]:
         """Tokens that end an answer: end-of-turn / end-of-text specials."""
-        names = ("<|im_end|>", "<|endoftext|>", "</s>", "<|eot_id|>")
+        names = ("<|im_end|>", "<|endoftext|>", "</s>", "<|eot_id|>", "<eos>", "<end_of_turn>")
         specials = self.tokenizer.info.special_tokens
         return {specials[n] for n in names if n in specials}
 
@@ -62,19 +82,27 @@ def pull_default(progress: ProgressFn | None = None) -> Path:
     return assets.ensure(DEFAULT_ASSET, progress=progress)
 
 
+def bundled(source: str | Path | None) -> BundledModel | None:
+    """The bundled model ``source`` names (``None`` is the default), or None for a path."""
+    key = DEFAULT_MODEL if source is None else str(source).lower()
+    asset = _ALIASES.get(key)
+    return next((m for m in BUNDLED.values() if m.asset == asset), None)
+
+
 def resolve(source: str | Path | None, *, fetch: bool = True,
             progress: ProgressFn | None = None) -> Path:
-    """The file or directory ``source`` names (``None`` or an alias = the default model)."""
-    key = DEFAULT_MODEL if source is None else str(source)
-    if key.lower() in _ALIASES:
-        asset = _ALIASES[key.lower()]
-        if not assets.is_present(asset) and not fetch:
-            raise ModelError("the default model is not downloaded: run `ctxlab model pull`")
-        return assets.ensure(asset, progress=progress)
-    path = Path(key).expanduser()
+    """The file or directory ``source`` names (``None`` = the default model, or a bundled name)."""
+    known = bundled(source)
+    if known is not None:
+        if not assets.is_present(known.asset) and not fetch:
+            hint = "" if known.name == DEFAULT_MODEL else f" {known.name}"
+            raise ModelError(f"{known.title} is not downloaded: run `ctxlab model pull{hint}`")
+        return assets.ensure(known.asset, progress=progress)
+    path = Path(str(source)).expanduser()
     if not path.exists():
+        names = ", ".join(BUNDLED)
         raise ModelError(f"no model at {path}: give a .gguf file, a checkpoint directory "
-                         "(config.json + *.safetensors), or omit it for SmolLM2-135M")
+                         f"(config.json + *.safetensors), or a bundled model ({names})")
     return path
 
 
@@ -108,7 +136,11 @@ def _load_gguf(path: Path) -> LocalModel:
     except TokenizerError as exc:
         raise ModelError(str(exc)) from None
     weights = gguf_weights.load_weights(gguf, config)
-    return LocalModel(config.arch.name, Transformer(weights), tokenizer, tokenizer.chat_template)
+    bos = gguf.get_int("tokenizer.ggml.bos_token_id")
+    adds_bos = bool(gguf.get("tokenizer.ggml.add_bos_token", False))
+    prefix = (bos,) if adds_bos and bos is not None else ()
+    return LocalModel(config.arch.name, Transformer(weights), tokenizer,
+                      gguf.get_str("tokenizer.chat_template"), prefix)
 
 
 def _load_checkpoint(path: Path) -> LocalModel:

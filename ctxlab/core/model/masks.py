@@ -6,6 +6,10 @@ sinks + recent (StreamingLLM) are exact in one pass: every token's
 log-probability is what it would be if it had seen only its allowed keys.
 (StreamingLLM also renumbers positions inside its rolling cache; we keep text
 positions, which is what a model trained with SWA sees.)
+
+A mask applies to every layer alike, except ``native``: each layer then keeps
+the attention it was trained with (Gemma 3's local layers their 512-token
+window, its global layers everything), which the runtime looks up per layer.
 """
 
 from __future__ import annotations
@@ -25,8 +29,11 @@ class AttentionMask:
 
     window: int | None = None
     sinks: int = 0
+    native: bool = False  # each layer's own pattern; as a whole, what the global layers see
 
     def __post_init__(self) -> None:
+        if self.native and (self.window is not None or self.sinks):
+            raise ValueError("a native mask takes no window or sinks: the model's layers decide")
         if self.window is not None and self.window < 1:
             raise ValueError(f"attention window must be at least 1 token, got {self.window}")
         if self.sinks < 0:
@@ -44,11 +51,17 @@ class AttentionMask:
     def sinks_recent(cls, sinks: int, window: int) -> AttentionMask:
         return cls(window=window, sinks=sinks)
 
+    @classmethod
+    def model_native(cls) -> AttentionMask:
+        return cls(native=True)
+
     @property
     def is_causal(self) -> bool:
-        return self.window is None
+        return self.window is None and not self.native
 
     def describe(self) -> str:
+        if self.native:
+            return "the model's own attention pattern"
         if self.window is None:
             return "full causal attention"
         if self.sinks:

@@ -1,7 +1,9 @@
 """A numpy transformer forward pass with a KV cache and windowed attention masks.
 
 One code path runs Llama-family models (RMSNorm, RoPE, grouped-query
-attention, SwiGLU) and GPT-2 (LayerNorm, learned positions, GELU). Everything
+attention, SwiGLU), Gemma 3 (the same plus per-head QK-norm, norms after
+attention and MLP, GeGLU, embeddings scaled by sqrt(d), and local layers with
+their own window and RoPE base) and GPT-2 (LayerNorm, learned positions, GELU). Everything
 is float32; q|k|v and gate|up are single matmuls; all heads of a block of
 queries are one batched matmul; logits are computed only where asked, because
 the vocabulary projection costs as much as many layers.
@@ -85,8 +87,7 @@ class Transformer:
     def __init__(self, weights: ModelWeights) -> None:
         self.weights = weights
         self.config = weights.config
-        self._rope_cos = np.empty((0, 0), dtype=np.float32)
-        self._rope_sin = np.empty((0, 0), dtype=np.float32)
+        self._rope_tables: dict[float, tuple[np.ndarray, np.ndarray]] = {}
 
     def new_cache(self, capacity: int = 256) -> KVCache:
         return KVCache(self.weights, capacity)
@@ -105,14 +106,20 @@ class Transformer:
         start = cache.length
         cache.reserve(n_new)
         x = self.weights.embed[ids]
+        if self.weights.embed_scale != 1.0:
+            x *= np.float32(self.weights.embed_scale)
         if self.weights.positions is not None:
             x = x + self.weights.positions[start : start + n_new]
-        rope = self._rope(start, start + n_new) if self.config.uses_rope else None
-        blocks = _attention_blocks(mask, start, start + n_new)
+        blocks: dict[AttentionMask, list] = {}
         for index, layer in enumerate(self.weights.layers):
             if should_cancel is not None and should_cancel():
                 raise Cancelled
-            x = self._layer(index, layer, x, cache, start, rope, blocks)
+            layer_mask = self.config.native_mask(index) if mask.native else mask
+            if layer_mask not in blocks:
+                blocks[layer_mask] = _attention_blocks(layer_mask, start, start + n_new)
+            rope = (self._rope(self.config.layer_rope_theta(index), start, start + n_new)
+                    if self.config.uses_rope else None)
+            x = self._layer(index, layer, x, cache, start, rope, blocks[layer_mask])
         cache.length = start + n_new
         if outputs_at is None:
             return np.empty((0, self.config.arch.d_model), dtype=np.float32)
@@ -156,19 +163,26 @@ class Transformer:
         q = qkv[:, :n_q].reshape(n_new, a.n_heads, hd)
         k = qkv[:, n_q : n_q + n_kv].reshape(n_new, a.n_kv_heads, hd)
         v = qkv[:, n_q + n_kv :].reshape(n_new, a.n_kv_heads, hd)
+        if layer.q_norm is not None and layer.k_norm is not None:
+            q, k = self._norm(q, layer.q_norm, None), self._norm(k, layer.k_norm, None)
         if rope is not None:
             q, k = _rotate(q, *rope), _rotate(k, *rope)
         end = start + n_new
         cache.keys[index, :, start:end] = k.transpose(1, 0, 2)
         cache.values[index, :, start:end] = v.transpose(1, 0, 2)
-        attn = self._attend(q * np.float32(hd**-0.5), cache.keys[index], cache.values[index],
-                            blocks)
+        scale = self.config.attn_scale or hd**-0.5
+        attn = self._attend(q * np.float32(scale), cache.keys[index], cache.values[index], blocks)
         out = attn @ layer.out
         if layer.out_bias is not None:
             out += layer.out_bias
+        if layer.post_attn_norm is not None:
+            out = self._norm(out, layer.post_attn_norm, None)
         x = x + out
         h = self._norm(x, layer.mlp_norm, layer.mlp_norm_bias)
-        return x + self._mlp(layer, h)
+        out = self._mlp(layer, h)
+        if layer.post_mlp_norm is not None:
+            out = self._norm(out, layer.post_mlp_norm, None)
+        return x + out
 
     def _attend(self, q: np.ndarray, keys: np.ndarray, values: np.ndarray, blocks: list
                 ) -> np.ndarray:
@@ -199,18 +213,18 @@ class Transformer:
         up = h @ layer.up
         if layer.up_bias is not None:
             up += layer.up_bias
-        if self.config.family == "llama":
+        if self.config.family == "gpt2":
+            act = _gelu_tanh(up)
+        else:
             ffn = self.config.ffn_dim
             gate, lin = up[:, :ffn], up[:, ffn:]
-            act = np.exp(-gate)
-            act += 1.0
-            np.divide(gate, act, out=act)  # SiLU(gate) = gate * sigmoid(gate)
+            if self.config.gated_gelu:  # GeGLU
+                act = _gelu_tanh(gate)
+            else:  # SiLU(gate) = gate * sigmoid(gate)
+                act = np.exp(-gate)
+                act += 1.0
+                np.divide(gate, act, out=act)
             act *= lin
-        else:  # GPT-2's tanh GELU
-            act = np.tanh(np.float32(0.7978845608028654) * (up + np.float32(0.044715) * up**3))
-            act += 1.0
-            act *= up
-            act *= np.float32(0.5)
         out = act @ layer.down
         if layer.down_bias is not None:
             out += layer.down_bias
@@ -218,24 +232,35 @@ class Transformer:
 
     def _norm(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
         eps = np.float32(self.config.norm_eps)
-        if self.config.family == "llama":
+        if self.config.family != "gpt2":
             scale = 1.0 / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + eps)
             return (x * scale) * weight
         centred = x - x.mean(axis=-1, keepdims=True)
         scale = 1.0 / np.sqrt(np.mean(centred * centred, axis=-1, keepdims=True) + eps)
         return (centred * scale) * weight + bias
 
-    def _rope(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
-        """cos/sin tables for positions ``[lo, hi)``, grown (in float64, then cast) as needed."""
-        if hi > self._rope_cos.shape[0]:
-            size = max(hi, self.config.arch.context_length, 2 * self._rope_cos.shape[0])
+    def _rope(self, theta: float, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        """cos/sin tables of base ``theta`` for positions ``[lo, hi)``, grown (in float64,
+        then cast) as needed; the context length is allocated up front, 8K at most."""
+        cos, sin = self._rope_tables.get(theta, (np.empty((0, 0), np.float32),) * 2)
+        if hi > cos.shape[0]:
+            size = max(hi, min(self.config.arch.context_length, 8192), 2 * cos.shape[0])
             hd = self.config.arch.head_dim
             exponents = np.arange(0, hd, 2, dtype=np.float64) / hd
-            inv_freq = 1.0 / (self.config.rope_theta**exponents)
+            inv_freq = 1.0 / (theta**exponents)
             angles = np.arange(size, dtype=np.float64)[:, None] * inv_freq[None, :]
-            self._rope_cos = np.cos(angles).astype(np.float32)
-            self._rope_sin = np.sin(angles).astype(np.float32)
-        return self._rope_cos[lo:hi, None, :], self._rope_sin[lo:hi, None, :]
+            cos, sin = np.cos(angles).astype(np.float32), np.sin(angles).astype(np.float32)
+            self._rope_tables[theta] = (cos, sin)
+        return cos[lo:hi, None, :], sin[lo:hi, None, :]
+
+
+def _gelu_tanh(x: np.ndarray) -> np.ndarray:
+    """GELU, tanh approximation (GPT-2's ``gelu_new``, Gemma's ``gelu_pytorch_tanh``)."""
+    act = np.tanh(np.float32(0.7978845608028654) * (x + np.float32(0.044715) * x**3))
+    act += 1.0
+    act *= x
+    act *= np.float32(0.5)
+    return act
 
 
 def _rotate(x: np.ndarray, cos: np.ndarray, sin: np.ndarray) -> np.ndarray:

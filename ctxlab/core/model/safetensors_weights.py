@@ -1,4 +1,4 @@
-"""Hugging Face checkpoints (``config.json`` + ``*.safetensors``) for Llama-family and GPT-2 models.
+"""Hugging Face checkpoints (``config.json`` + ``*.safetensors``): Llama family, Gemma 3, GPT-2.
 
 The safetensors format is an 8-byte header length, a JSON header and raw
 little-endian arrays, so we read it with numpy directly: the default install
@@ -19,6 +19,7 @@ from ctxlab.core.architecture import (
     config_int,
     read_config_json,
 )
+from ctxlab.core.model import gemma3
 from ctxlab.core.model.weights import (
     LayerWeights,
     ModelConfig,
@@ -30,6 +31,7 @@ from ctxlab.core.model.weights import (
 )
 
 LLAMA_TYPES = ("llama", "mistral", "qwen2")
+GEMMA3_TYPES = ("gemma3_text",)
 _DTYPES = {"F32": np.float32, "F16": np.float16, "F64": np.float64, "BF16": np.uint16}
 MAX_HEADER_BYTES = 100_000_000  # the safetensors library's own limit
 
@@ -128,14 +130,14 @@ def load_checkpoint(directory: Path) -> ModelWeights:
     config, tensors = read_checkpoint(directory)
     kind = config.get("model_type")
     try:
-        if kind in LLAMA_TYPES:
+        if kind in LLAMA_TYPES or kind in GEMMA3_TYPES:
             return _llama(config, tensors, directory)
         if kind == "gpt2":
             return _gpt2(config, tensors, directory)
     except ArchitectureError as exc:
         raise ModelError(str(exc)) from None
     raise ModelError(f"{directory}: model_type {str(kind)[:40]!r} is not supported "
-                     f"(ctxlab runs {', '.join(LLAMA_TYPES)}, gpt2)")
+                     f"(ctxlab runs {', '.join(LLAMA_TYPES + GEMMA3_TYPES)}, gpt2)")
 
 
 def _getter(tensors: dict[str, np.ndarray], directory: Path, prefixes: tuple[str, ...]):
@@ -159,14 +161,35 @@ def _number(config: dict, path: Path, key: str, default: float) -> float:
     return float(value)
 
 
-def _rope_theta(config: dict, path: Path) -> float:
+def _rope_theta(config: dict, path: Path, layer_type: str = "full_attention",
+                default: float = 10000.0) -> float:
+    """The RoPE base, from transformers 5's ``rope_parameters`` (per layer type for Gemma 3)."""
     params = config.get("rope_parameters") or {}
+    if isinstance(params, dict) and isinstance(params.get(layer_type), dict):
+        params = params[layer_type]
     scaling = config.get("rope_scaling") or params
     if not isinstance(params, dict) or not isinstance(scaling, dict):
         raise ModelError(f"{path}: config.json rope_scaling should be an object")
     if scaling.get("rope_type", scaling.get("type", "default")) not in ("default", None):
         raise ModelError("RoPE scaling is not supported by ctxlab's runtime")
-    return _number(params, path, "rope_theta", _number(config, path, "rope_theta", 10000.0))
+    legacy = "rope_local_base_freq" if layer_type == "sliding_attention" else "rope_theta"
+    return _number(params, path, "rope_theta", _number(config, path, legacy, default))
+
+
+def _gemma3_settings(config: dict, path: Path) -> dict:
+    """Local window, layer pattern, local RoPE base and query scale of a Gemma 3 config."""
+    for cap in ("final_logit_softcapping", "attn_logit_softcapping"):
+        if config.get(cap) is not None:
+            raise ModelError(f"{path}: {cap} is not supported by ctxlab's runtime")
+    types = config.get("layer_types")
+    try:
+        every = gemma3.global_every(types) if types else gemma3.GLOBAL_EVERY
+    except (TypeError, ValueError) as exc:
+        raise ModelError(f"{path}: config.json {exc}") from None
+    return dict(local_window=config_int(config, path, "sliding_window"), global_every=every,
+                local_rope_theta=_rope_theta(config, path, "sliding_attention",
+                                             gemma3.LOCAL_ROPE_THETA),
+                attn_scale=_number(config, path, "query_pre_attn_scalar", 256) ** -0.5)
 
 
 def _llama(config: dict, tensors: dict[str, np.ndarray], directory: Path) -> ModelWeights:
@@ -175,10 +198,16 @@ def _llama(config: dict, tensors: dict[str, np.ndarray], directory: Path) -> Mod
     shape = config_architecture(config, path, directory.name, default_context=2048)
     tied = "lm_head.weight" not in tensors
     ffn = config_int(config, path, "intermediate_size")
-    cfg = ModelConfig(arch=shape, family="llama", ffn_dim=ffn,
+    is_gemma = config["model_type"] in GEMMA3_TYPES
+    cfg = ModelConfig(arch=shape, family="gemma3" if is_gemma else "llama", ffn_dim=ffn,
                       norm_eps=_number(config, path, "rms_norm_eps", 1e-6),
-                      rope_theta=_rope_theta(config, path), tied_embeddings=tied,
-                      source=str(directory))
+                      rope_theta=_rope_theta(config, path, default=1e6 if is_gemma else 10000.0),
+                      tied_embeddings=tied, source=str(directory),
+                      **(_gemma3_settings(config, path) if is_gemma else {}))
+
+    def norm(name: str, size: int) -> np.ndarray:  # Gemma's RMSNorm multiplies by (1 + w)
+        return get(name, size) + np.float32(1.0) if is_gemma else get(name, size)
+
     d, rows = shape.d_model, {"q": shape.n_heads * shape.head_dim,
                               "k": shape.n_kv_heads * shape.head_dim,
                               "v": shape.n_kv_heads * shape.head_dim}
@@ -189,18 +218,24 @@ def _llama(config: dict, tensors: dict[str, np.ndarray], directory: Path) -> Mod
         has_bias = all(f"model.{name}bias" in tensors or name + "bias" in tensors
                        for name in proj.values())
         q, k, v = (get(name + "weight", rows[x], d) for x, name in proj.items())
+        mlp_norm = "pre_feedforward_layernorm" if is_gemma else "post_attention_layernorm"
+        gemma_norms = tuple(norm(p + name + ".weight", size) for name, size in (
+            ("self_attn.q_norm", shape.head_dim), ("self_attn.k_norm", shape.head_dim),
+            ("post_attention_layernorm", d), ("post_feedforward_layernorm", d))
+        ) if is_gemma else None
         layers.append(llama_layer(
-            get(p + "input_layernorm.weight", d), q, k, v,
+            norm(p + "input_layernorm.weight", d), q, k, v,
             get(p + "self_attn.o_proj.weight", d, rows["q"]),
-            get(p + "post_attention_layernorm.weight", d),
+            norm(p + mlp_norm + ".weight", d),
             get(p + "mlp.gate_proj.weight", ffn, d), get(p + "mlp.up_proj.weight", ffn, d),
             get(p + "mlp.down_proj.weight", d, ffn),
             qkv_bias=np.concatenate([get(name + "bias", rows[x]) for x, name in proj.items()])
-            if has_bias else None,
+            if has_bias else None, gemma_norms=gemma_norms,
         ))
     embed = f32(get("embed_tokens.weight", shape.vocab_size, d))
     head = embed.T if tied else linear_in_out(get("lm_head.weight", shape.vocab_size, d))
-    return ModelWeights(cfg, embed, layers, f32(get("norm.weight", d)), head)
+    return ModelWeights(cfg, embed, layers, f32(norm("norm.weight", d)), head,
+                        embed_scale=gemma3.embed_scale(d) if is_gemma else 1.0)
 
 
 GPT2_KEYS = ("n_head", "n_embd", "n_layer", "n_positions", "vocab_size")

@@ -1,8 +1,10 @@
 """Model weights as float32 arrays laid out for ``x @ W``, whatever file they came from.
 
-Every loader (GGUF, safetensors Llama, safetensors GPT-2) produces this one
-record, so the runtime has a single code path. Fused layouts (q|k|v,
+Every loader (GGUF, safetensors Llama/Gemma 3, safetensors GPT-2) produces this
+one record, so the runtime has a single code path. Fused layouts (q|k|v,
 gate|up) are chosen here because they halve the number of matmuls per layer.
+Norm weights are stored as the factor the runtime multiplies by: Gemma's
+RMSNorm scales by (1 + w), so its loaders store 1 + w.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import numpy as np
 
 from ctxlab.core.architecture import Architecture
 from ctxlab.core.errors import UserError
+from ctxlab.core.model.masks import AttentionMask
 
 
 class ModelError(UserError):
@@ -24,17 +27,40 @@ class ModelConfig:
     """The shape (``Architecture``) plus what the runtime needs to compute with it."""
 
     arch: Architecture
-    family: str  # "llama" (RMSNorm, RoPE, SwiGLU) | "gpt2" (LayerNorm, learned positions, GELU)
+    # "llama" (RMSNorm, RoPE, SwiGLU) | "gpt2" (LayerNorm, learned positions, GELU)
+    # | "gemma3" (llama's plus QK-norm, GeGLU, post-norms, scaled embeddings, local layers)
+    family: str
     ffn_dim: int
     norm_eps: float = 1e-5
-    rope_theta: float = 10000.0
+    rope_theta: float = 10000.0  # the global layers' base (every layer's, without local ones)
     tied_embeddings: bool = True
     source: str = ""
     licence: str | None = None
+    local_window: int | None = None  # local layers see this many tokens (None: no local layers)
+    local_rope_theta: float = 10000.0
+    global_every: int = 1  # every n-th layer is global, the others local
+    attn_scale: float | None = None  # query scale (default head_dim ** -0.5)
 
     @property
     def uses_rope(self) -> bool:
-        return self.family == "llama"
+        return self.family != "gpt2"
+
+    @property
+    def gated_gelu(self) -> bool:
+        return self.family == "gemma3"
+
+    def is_local(self, layer: int) -> bool:
+        """Does ``layer`` attend through the model's own sliding window?"""
+        return self.local_window is not None and (layer + 1) % self.global_every != 0
+
+    def native_mask(self, layer: int) -> AttentionMask:
+        """The attention ``layer`` was trained with: its sliding window, or full causal."""
+        if self.is_local(layer):
+            return AttentionMask.sliding(self.local_window or 1)
+        return AttentionMask.causal()
+
+    def layer_rope_theta(self, layer: int) -> float:
+        return self.local_rope_theta if self.is_local(layer) else self.rope_theta
 
     @property
     def params_per_token(self) -> int:
@@ -42,7 +68,7 @@ class ModelConfig:
         a = self.arch
         qkv = a.d_model * (a.n_heads + 2 * a.n_kv_heads) * a.head_dim
         attn = qkv + a.n_heads * a.head_dim * a.d_model
-        mlp = (3 if self.family == "llama" else 2) * a.d_model * self.ffn_dim
+        mlp = (2 if self.family == "gpt2" else 3) * a.d_model * self.ffn_dim
         return a.n_layers * (attn + mlp)
 
 
@@ -61,6 +87,11 @@ class LayerWeights:
     mlp_norm_bias: np.ndarray | None = None
     up_bias: np.ndarray | None = None
     down_bias: np.ndarray | None = None
+    # Gemma 3 only: RMSNorm of each head's query and key, and norms after attention and MLP.
+    q_norm: np.ndarray | None = None
+    k_norm: np.ndarray | None = None
+    post_attn_norm: np.ndarray | None = None
+    post_mlp_norm: np.ndarray | None = None
 
 
 @dataclass
@@ -72,6 +103,7 @@ class ModelWeights:
     head: np.ndarray  # (d_model, vocab); a transposed view of ``embed`` when tied
     final_norm_bias: np.ndarray | None = None
     positions: np.ndarray | None = None  # GPT-2's learned (context, d_model) table
+    embed_scale: float = 1.0  # Gemma multiplies embeddings by sqrt(d_model)
 
     def parameter_count(self) -> int:
         """Every weight the file holds: embeddings, layers (norms and biases too), head."""
@@ -95,11 +127,16 @@ def linear_in_out(weight_out_in: np.ndarray) -> np.ndarray:
 
 def llama_layer(attn_norm: np.ndarray, q: np.ndarray, k: np.ndarray, v: np.ndarray,
                 out: np.ndarray, mlp_norm: np.ndarray, gate: np.ndarray, up: np.ndarray,
-                down: np.ndarray, qkv_bias: np.ndarray | None = None) -> LayerWeights:
+                down: np.ndarray, qkv_bias: np.ndarray | None = None,
+                gemma_norms: tuple[np.ndarray, ...] | None = None) -> LayerWeights:
     """One Llama-family layer from ``(out, in)`` matrices, fused the way the runtime wants.
 
     Every file format names these tensors differently; this is where they meet.
+    ``gemma_norms`` is Gemma 3's (q_norm, k_norm, post_attn_norm, post_mlp_norm),
+    already as multipliers (1 + w).
     """
+    q_norm, k_norm, post_attn, post_mlp = (None,) * 4 if gemma_norms is None else map(
+        f32, gemma_norms)
     return LayerWeights(
         attn_norm=f32(attn_norm),
         qkv=linear_in_out(np.concatenate([q, k, v])),
@@ -108,4 +145,5 @@ def llama_layer(attn_norm: np.ndarray, q: np.ndarray, k: np.ndarray, v: np.ndarr
         up=linear_in_out(np.concatenate([gate, up])),
         down=linear_in_out(down),
         qkv_bias=None if qkv_bias is None else f32(qkv_bias),
+        q_norm=q_norm, k_norm=k_norm, post_attn_norm=post_attn, post_mlp_norm=post_mlp,
     )

@@ -21,7 +21,8 @@ from ctxlab.core.model.masks import AttentionMask
 from ctxlab.core.model.runtime import KVCache
 from ctxlab.core.spans import TokenSpans
 
-STRATEGY_KINDS = ("full", "truncate", "sliding", "sinks")
+STRATEGY_KINDS = ("full", "native", "truncate", "sliding", "sinks")
+WINDOWLESS = ("full", "native")
 DEFAULT_SINKS = 4
 SYSTEM_PROMPT = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
 ANSWER_HINT = "Answer with just the word or number."
@@ -29,7 +30,8 @@ ANSWER_HINT = "Answer with just the word or number."
 
 @dataclass(frozen=True)
 class Strategy:
-    """``full``; ``truncate`` to ``window`` tokens; ``sliding`` window; ``sinks`` + window."""
+    """``full``; ``native`` (each layer as trained: Gemma 3's local windows + global layers);
+    ``truncate`` to ``window`` tokens; ``sliding`` window; ``sinks`` + window."""
 
     kind: str = "full"
     window: int | None = None
@@ -40,18 +42,20 @@ class Strategy:
         if self.kind not in STRATEGY_KINDS:
             kinds = ", ".join(STRATEGY_KINDS)
             raise ProbeError(f"unknown strategy {self.kind!r}: use one of {kinds}")
-        if self.kind != "full" and (self.window is None or self.window < 1):
+        if self.kind not in WINDOWLESS and (self.window is None or self.window < 1):
             raise ProbeError(f"strategy {self.kind!r} needs a window of at least 1 token")
 
     @property
     def label(self) -> str:
-        if self.kind == "full":
-            return "full"
+        if self.kind in WINDOWLESS:
+            return self.kind
         if self.kind == "sinks":
             return f"sinks {self.sinks}+{self.window}"
         return f"{self.kind} {self.window}"
 
     def mask(self) -> AttentionMask:
+        if self.kind == "native":
+            return AttentionMask.model_native()
         if self.kind == "sliding":
             return AttentionMask.sliding(self.window or 1)
         if self.kind == "sinks":
@@ -66,6 +70,7 @@ class Prompt:
     head_ids: np.ndarray
     context: TokenSpans
     tail_ids: np.ndarray
+    answer_lead: str = ""  # what precedes an answer: " " after a plain "Answer:"
 
     @property
     def ids(self) -> np.ndarray:
@@ -82,6 +87,7 @@ class View:
     fed_tokens: list[tuple[int, int]]  # context token ranges fed, in order
     seen_tokens: list[tuple[int, int]]  # context token ranges the answer attends to directly
     seen_chars: list[tuple[int, int]]  # the same as char ranges of the context text
+    answer_lead: str = ""
 
     def slot_of(self, context_token: int) -> int:
         """Where context token ``context_token`` sits in ``ids`` (-1 if truncation dropped it)."""
@@ -113,14 +119,16 @@ class Answer:
 
 def build_prompt(model: LocalModel, context: str, question: str, *, chat: bool = True) -> Prompt:
     """The chat template around ``context`` and ``question`` (plain Q/A for non-chat models)."""
+    lead = ""
     if chat and model.is_chatml:
         head = f"<|im_start|>system\n{SYSTEM_PROMPT}<|im_end|>\n<|im_start|>user\n"
         tail = f"\n\n{question} {ANSWER_HINT}<|im_end|>\n<|im_start|>assistant\n"
-    else:
-        head, tail = "", f"\n\nQuestion: {question}\nAnswer:"
+    else:  # completion style, as a base model (Gemma 3 270M) continues it
+        head, tail, lead = "", f"\n\nQuestion: {question}\nAnswer:", " "
     tok = model.tokenizer
-    return Prompt(tok.encode(head, allow_special=True).ids, tok.encode(context),
-                  tok.encode(tail, allow_special=True).ids)
+    head_ids = np.concatenate([np.asarray(model.prefix_ids, dtype=np.int64),
+                               tok.encode(head, allow_special=True).ids])
+    return Prompt(head_ids, tok.encode(context), tok.encode(tail, allow_special=True).ids, lead)
 
 
 def view(prompt: Prompt, strategy: Strategy) -> View:
@@ -154,7 +162,8 @@ def _view_of(prompt: Prompt, ids: np.ndarray, mask: AttentionMask, fed: list[tup
              seen: list[tuple[int, int]]) -> View:
     spans = prompt.context
     chars = [(int(spans.char_start[s]), int(spans.char_end[e - 1])) for s, e in seen]
-    return View(np.asarray(ids, dtype=np.int64), mask, len(prompt.head_ids), fed, seen, chars)
+    return View(np.asarray(ids, dtype=np.int64), mask, len(prompt.head_ids), fed, seen, chars,
+                prompt.answer_lead)
 
 
 def answer_found(expected: str, text: str) -> bool:
@@ -183,7 +192,8 @@ def answer(model: LocalModel, cache: KVCache, last_hidden: np.ndarray, view_: Vi
     logprob = None
     if expected is not None:
         cache.truncate(prompt_length)
-        logprob = continuation_logprob(model, cache, last_hidden, view_.mask, stem, expected)
+        logprob = continuation_logprob(model, cache, last_hidden, view_.mask,
+                                       view_.answer_lead + stem, expected)
     return gen, tok.decode(gen.ids).strip(), logprob
 
 

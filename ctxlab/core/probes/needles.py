@@ -102,6 +102,10 @@ class Haystack:
         right = "" if end == c or self.text[c].isspace() else " "
         return self.text[:c] + left + fact + right + self.text[c:end]
 
+    def filler(self, length: int) -> str:
+        """About ``length`` tokens of filler and no fact: the no-needle baseline's document."""
+        return self.text[: self._char_at(self._sentence_end(length))]
+
     def at_depth(self, fact: str, depth: float, length: int) -> str:
         """A document of about ``length`` tokens with ``fact`` at ``depth`` (0 = start, 1 = end)."""
         filler = max(length - self.tokenizer.count(" " + fact), 0)

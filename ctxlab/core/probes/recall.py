@@ -4,6 +4,10 @@ Both are generators of progress events, so a TUI worker can show progress and
 stop early (``should_cancel``); ``run_*`` helpers collect the final result.
 Runs are deterministic (greedy decoding) and record their settings.
 
+Every run also asks each question with no fact in the text at all (the
+no-needle baseline): a base model can know that dragons are often red, so a
+cell counts as recall only where the model could not answer without the fact.
+
 Speed: prompts for one mask share their longest common token prefix through a
 forked KV cache (the haystack before the needle is computed once per mask),
 and a strategy whose window holds the whole prompt reuses the full-context result.
@@ -35,6 +39,7 @@ class GridSpec:
     strategies: tuple[Strategy, ...] = (Strategy(),)
     max_new_tokens: int = 32
     chat: bool = True
+    baseline: bool = True  # also ask each needle's question with no fact in the text
 
     def __post_init__(self) -> None:
         if not self.lengths or min(self.lengths) < 1:
@@ -58,6 +63,7 @@ class Trial:
     depth: float | None = None
     length: int | None = None
     distance: int | None = None  # tokens from the needle's end to the answering position
+    baseline: bool = False  # asked with no fact in the text: can the model guess the answer?
 
 
 @dataclass(frozen=True)
@@ -75,9 +81,20 @@ class RecallResult:
     cancelled: bool = False
     seconds: float = 0.0
 
+    def guessed(self, trial: Trial) -> bool:
+        """Did the model give ``trial``'s answer with no fact in the text (same needle and
+        strategy, and the same length where the baseline has one)?"""
+        return any(b.recalled for b in self.trials if b.baseline and b.needle == trial.needle
+                   and b.strategy == trial.strategy and b.length in (None, trial.length))
+
+    def counts(self, trial: Trial) -> bool:
+        """Recall that counts: the answer came back, and the baseline could not guess it."""
+        return trial.recalled and not self.guessed(trial)
+
     def rate(self, strategy: str | None = None, **where: object) -> float:
-        """Fraction recalled among trials matching ``strategy`` and fields in ``where``."""
-        hits = [t.recalled for t in self.trials if (strategy is None or t.strategy == strategy)
+        """Fraction of counted recalls among needle trials matching ``strategy`` and ``where``."""
+        hits = [self.counts(t) for t in self.trials
+                if not t.baseline and (strategy is None or t.strategy == strategy)
                 and all(getattr(t, k) == v for k, v in where.items())]
         return float(np.mean(hits)) if hits else float("nan")
 
@@ -157,6 +174,7 @@ class _Session:
         return self.runners[mask]
 
     def trial(self, needle: Needle, document: str, strategy: Strategy, **where) -> Trial:
+        """Ask ``needle``'s question about ``document`` (which lacks the fact in a baseline)."""
         prompt = build_prompt(self.model, document, needle.question, chat=self.chat)
         seen = view(prompt, strategy)
         key = (seen.ids.tobytes(), seen.mask, needle.answer)
@@ -167,6 +185,9 @@ class _Session:
                                       stem=stem, max_new_tokens=self.max_new_tokens)
             self.outcomes[key] = (answer_found(needle.answer, text), text, float(logprob or 0.0))
         recalled, text, logprob = self.outcomes[key]
+        if where.get("baseline"):
+            return Trial(needle.id, strategy.label, recalled, text, logprob, len(seen.ids),
+                         -1, False, **where)
         first = prompt.context.token_index_at_char(document.index(needle.fact))
         return Trial(needle.id, strategy.label, recalled, text, logprob, len(seen.ids),
                      seen.slot_of(first), seen.sees(first), **where)
@@ -206,15 +227,22 @@ def iter_needle_grid(model: LocalModel, spec: GridSpec, needles: Sequence[Needle
         document = hay.at_depth(needle.fact, depth, length)
         return session.trial(needle, document, strategy, depth=depth, length=length)
 
+    def baseline(needle: Needle, length: int, strategy: Strategy) -> Trial:
+        return session.trial(needle, hay.filler(length), strategy, length=length, baseline=True)
+
     jobs = [partial(job, n, d, L, s)
             for s in spec.strategies for L in spec.lengths for n in needles for d in spec.depths]
+    if spec.baseline:
+        jobs += [partial(baseline, n, L, s)
+                 for s in spec.strategies for L in spec.lengths for n in needles]
     yield from _drive(result, jobs, should_cancel)
 
 
 def new_grid_result(model: LocalModel, spec: GridSpec, needles: Sequence[Needle]) -> RecallResult:
     return RecallResult("grid", _settings(
         model, "grid", needles, spec.chat, spec.max_new_tokens, depths=list(spec.depths),
-        lengths=list(spec.lengths), strategies=[s.label for s in spec.strategies]))
+        lengths=list(spec.lengths), strategies=[s.label for s in spec.strategies],
+        baseline=spec.baseline))
 
 
 def run_needle_grid(model: LocalModel, spec: GridSpec, needles: Sequence[Needle], haystack: str, *,
@@ -246,8 +274,12 @@ def run_recall_vs_distance(model: LocalModel, strategy: Strategy, distances: Seq
         document = hay.document(needle.fact, lead, max(distance - tail, 0))
         return session.trial(needle, document, strategy, distance=distance)
 
+    def baseline(needle: Needle) -> Trial:
+        return session.trial(needle, hay.filler(lead + max(distances)), strategy, baseline=True)
+
     longest_first = sorted(distances, reverse=True)  # shorter tails then share the longer prefix
     jobs = [partial(job, n, d) for n in needles for d in longest_first]
+    jobs += [partial(baseline, n) for n in needles]
     for event in _drive(result, jobs, should_cancel):
         if progress is not None:
             progress(event)

@@ -50,17 +50,24 @@ class SurprisalMap:
 
 def token_losses(model: LocalModel, ids: np.ndarray, mask: AttentionMask = CAUSAL, *,
                  should_cancel: Callable[[], bool] | None = None) -> np.ndarray:
-    """Loss of each token given the tokens before it under ``mask`` (NaN for the first)."""
+    """Loss of each token given the tokens before it under ``mask`` (NaN for the first).
+
+    A model whose inputs start with fixed ids (Gemma's ``<bos>``) gets them
+    first, so even the first token has a loss, and they are not scored.
+    """
     runtime = model.runtime
+    lead = len(model.prefix_ids)
+    if lead:
+        ids = np.concatenate([np.asarray(model.prefix_ids, dtype=np.int64), ids])
     losses = np.full(len(ids), np.nan, dtype=np.float32)
     if len(ids) < 2:
-        return losses
+        return losses[lead:]
     cache = runtime.new_cache(len(ids))
     hidden = runtime.forward(ids[:-1], cache, mask=mask, outputs_at=slice(None),
                              should_cancel=should_cancel)
     logprobs, _ = runtime.target_logprobs(hidden, ids[1:])
     losses[1:] = -logprobs
-    return losses
+    return losses[lead:]
 
 
 def surprisal_map(model: LocalModel, text: str, strategy: Strategy, *,
@@ -84,7 +91,7 @@ def surprisal_map(model: LocalModel, text: str, strategy: Strategy, *,
     full = token_losses(model, ids, should_cancel=should_cancel)
     if progress:
         progress(strategy.label)
-    if strategy.kind == "full":
+    if strategy.kind == "full" or (strategy.kind == "native" and model.config.local_window is None):
         windowed = full.copy()
     elif strategy.kind == "truncate":
         from ctxlab.core.truncation import truncate

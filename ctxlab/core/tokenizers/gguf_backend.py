@@ -1,9 +1,12 @@
-"""The tokenizer stored in a GGUF file's metadata, rebuilt as an exact HF ``tokenizers`` BPE.
+"""The tokenizer stored in a GGUF file's metadata, rebuilt exactly.
 
 GGUF files carry their vocabulary (``tokenizer.ggml.tokens``), merges and a
 pre-tokenizer name (``tokenizer.ggml.pre``). For byte-level BPE (``model ==
 "gpt2"``) that is everything ``tokenizers`` needs, so any GGUF a user has can be
 inspected as a tokenizer, and spans come from ``HFTokenizer``'s byte-level path.
+SentencePiece vocabularies (``model == "llama"``: Gemma, Llama 2, Mistral) carry
+pieces, scores and types instead; ``gguf_sentencepiece`` turns those back into
+a SentencePiece model.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ctxlab.core.gguf_file import GGUFError, GGUFFile, read_gguf
-from ctxlab.core.tokenizers.base import TokenizerError, TokenizerInfo
+from ctxlab.core.tokenizers.base import Tokenizer, TokenizerError, TokenizerInfo
 from ctxlab.core.tokenizers.hf_backend import HFTokenizer
 
 # llama.cpp's pre-tokenizer names -> the split regex its own vocab loader applies.
@@ -34,7 +37,7 @@ class GGUFTokenizer(HFTokenizer):
     chat_template: str | None = None
 
     @classmethod
-    def from_file(cls, path: str | Path, *, name: str | None = None) -> GGUFTokenizer:  # type: ignore[override]
+    def from_file(cls, path: str | Path, *, name: str | None = None) -> Tokenizer:  # type: ignore[override]
         """Read only the metadata, so a split ``.part00`` or a huge model is enough."""
         path = Path(path)
         try:
@@ -44,18 +47,25 @@ class GGUFTokenizer(HFTokenizer):
         return cls.from_gguf(gguf, name=name or path.stem)
 
     @classmethod
-    def from_gguf(cls, gguf: GGUFFile, *, name: str) -> GGUFTokenizer:
-        """Build from an already-read file (the model loader reads it once for both)."""
+    def from_gguf(cls, gguf: GGUFFile, *, name: str) -> Tokenizer:
+        """Build from an already-read file (the model loader reads it once for both).
+
+        A SentencePiece vocabulary gives a ``SentencePieceTokenizer`` instead.
+        """
         try:
             fields = _tokenizer_fields(gguf)
         except GGUFError as exc:
             raise TokenizerError(str(exc)) from None
         source = str(gguf.path)
         kind = fields["model"]
+        if kind == "llama":
+            from ctxlab.core.tokenizers import gguf_sentencepiece
+
+            return gguf_sentencepiece.from_gguf(gguf, name=name)
         if kind != "gpt2":
             raise TokenizerError(
                 f"{source}: GGUF tokenizer model {kind!r} is not supported "
-                "(ctxlab reads byte-level BPE, tokenizer.ggml.model = 'gpt2')"
+                "(ctxlab reads byte-level BPE 'gpt2' and SentencePiece 'llama')"
             )
         try:
             tok = _build(fields)

@@ -39,6 +39,10 @@ def model_proto(gguf: GGUFFile) -> bytes:
     proto = pb.ModelProto()
     for index, (piece, score, kind) in enumerate(zip(tokens, scores, types, strict=True)):
         entry = proto.pieces.add()
+        # llama.cpp stores pieces made only of spaces with real spaces; SentencePiece (and
+        # Gemma's own tokenizer) spell them with "▁", which is what the encoder matches.
+        if piece and not piece.strip(" "):
+            piece = "\u2581" * len(piece)
         entry.piece, entry.score = piece, float(score)
         entry.type = _UNKNOWN if index == unknown else int(kind)
     trainer = proto.trainer_spec
