@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "recall": ("recall", "Run needle-in-a-haystack recall probes with the local model."),
     "lesson": ("lesson", "Run a teaching lesson in the TUI, or headless with --print."),
     "size": ("size", "Memory, KV cache and training compute for a model size."),
+    "scaling": ("scaling", "Chinchilla's scaling law: predicted loss, compute-optimal N and D."),
     "serve": ("serve", "Serve the TUI to web browsers, one session per tab (ctxlab[serve])."),
 }
 

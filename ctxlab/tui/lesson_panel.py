@@ -131,10 +131,17 @@ def _document(step: Step) -> str:
     """What the document pane shows for a step (the messages, for an inline chat)."""
     if step.show == "chat" and step.get("messages") is not None:
         return json.dumps(step.get("messages"), ensure_ascii=False, indent=1)
-    if step.show == "needles":
+    if step.show in ("needles", "distance"):
         from ctxlab.core.probes.needles import load_haystack
 
         return load_haystack()
+    if step.show == "scaling":  # the map itself, in the document pane
+        from ctxlab.core.scaling_plot import text_plot
+
+        budget = step.get("budget")
+        return "\n".join(text_plot(float(budget) if budget is not None else None))
+    if step.show == "parameters":
+        return step.narration
     return step_text(step)
 
 

@@ -70,7 +70,8 @@ def test_recall_prints_a_heatmap_and_writes_json_and_svg(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "truncate 120" in result.stdout and "recalled" in result.stdout
     data = json.loads(out.read_text())
-    assert len(data["trials"]) == 2 and data["settings"]["lengths"] == [150]
+    assert [t["baseline"] for t in data["trials"]] == [False, False, True, True]
+    assert data["settings"]["lengths"] == [150] and "no-needle baseline" in result.stdout
     ET.fromstring(svg.read_text())  # well-formed
 
 

@@ -78,8 +78,10 @@ def test_grid_yields_progress_and_shares_identical_prompts(model, monkeypatch):
         passes_at.append(len(passes))
 
     result = run_needle_grid(model, spec, [NEEDLE], load_haystack(), progress=record)
-    assert [e.done for e in events] == list(range(1, 7)) and events[-1].total == 6
-    by = {(t.strategy, t.length): t for t in result.trials}
+    # 6 cells, then the no-needle baseline for each strategy and length
+    assert [e.done for e in events] == list(range(1, 13)) and events[-1].total == 12
+    assert [t.baseline for t in result.trials] == [False] * 6 + [True] * 6
+    by = {(t.strategy, t.length): t for t in result.trials if not t.baseline}
     # a 400-token window holds these prompts: the full-context outcome is reused, not recomputed
     assert passes_at[3] == passes_at[1]
     full, sliding = by[("full", 200)], by[("sliding 400", 200)]
@@ -88,6 +90,18 @@ def test_grid_yields_progress_and_shares_identical_prompts(model, monkeypatch):
     assert by[("truncate 150", 200)].needle_slot == -1  # the middle was cut away
     assert result.matrix("full").shape == (1, 2)
     assert result.to_json()["settings"]["decoding"] == "greedy"
+
+
+def test_a_guessable_answer_does_not_count_as_recall(model):
+    sky = Needle("sky", "The sky over the harbour is blue.", "What colour is the sky?", "blue")
+    spec = GridSpec(depths=(1.0,), lengths=(80,), strategies=(Strategy(),))
+    result = run_needle_grid(model, spec, [sky, NEEDLE], load_haystack())
+    asked = {t.needle: t for t in result.trials if not t.baseline}
+    guesses = {t.needle: t for t in result.trials if t.baseline}
+    assert guesses["sky"].recalled and guesses["sky"].needle_slot == -1  # known without the fact
+    assert asked["sky"].recalled and not result.counts(asked["sky"])
+    assert not guesses[NEEDLE.id].recalled and result.counts(asked[NEEDLE.id])
+    assert result.rate("full") == 0.5
 
 
 def test_grid_can_be_cancelled(model):

@@ -14,11 +14,12 @@ from typing import Any
 
 from ctxlab.core.errors import UserError
 
-SHOWS = ("window", "tokens", "languages", "ask", "needles", "chat")
+SHOWS = ("window", "tokens", "languages", "ask", "needles", "chat", "distance", "parameters",
+         "scaling")
 STEP_KEYS = {
     "title", "narration", "show", "document", "sections", "text", "messages", "tokenizers",
     "window", "strategy", "lengths", "depths", "needle", "expect",
-    "model", "models", "needles",
+    "model", "models", "needles", "strategies", "distances", "budget",
 }
 RECORD_SUFFIX = ".record.json"
 

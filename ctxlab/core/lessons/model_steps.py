@@ -257,3 +257,41 @@ def _compare(first: dict[str, Any], second: dict[str, Any]) -> dict[str, int]:
             counts[key] += 1
             counts["neither_cut"] += int(key == "neither" and bool(cut))
     return counts
+
+
+def observe_distance(lesson: Lesson, step: Step, models: ModelPool) -> Observed:
+    """Recall as the needle moves away from the question, under each of several strategies.
+
+    With Gemma 3, ``native`` (local layers slide over 512 tokens, every sixth
+    layer sees everything) against ``sliding`` 512 in every layer shows what
+    the global layers carry past the local window.
+    """
+    from dataclasses import replace
+
+    from ctxlab.core.probes.needles import load_haystack, load_needles
+    from ctxlab.core.probes.recall import run_recall_vs_distance
+
+    wanted = step.get("needles") or [step.get("needle")]
+    needles = [n for n in load_needles() if n.id in wanted]
+    if len(needles) != len(wanted):
+        raise LessonError(f"step {step.title!r}: needles must name ids in needles.toml")
+    distances = [int(d) for d in step.get("distances", (128, 256, 512, 1024))]
+    model = models.prefixes(step.get("model")).model
+    observation: dict[str, Any] = {"model": model.name, "distances": distances,
+                                   "needles": [n.id for n in needles], "recall": {},
+                                   "guessed": {}}
+    lines = [f"  {model.name}: recall by distance from the needle to the question "
+             f"({len(needles)} needles; ✓ recalled, not guessed without the fact)",
+             "    strategy           " + "".join(f"{d:>10,}" for d in distances)]
+    for name in step.get("strategies", ("native",)):
+        strategy = probe_strategy(replace(step, settings={**step.settings, "strategy": name}))
+        result = run_recall_vs_distance(model, strategy, distances, needles, load_haystack(),
+                                        max_new_tokens=16)
+        asked = {(t.needle, t.distance): t for t in result.trials if not t.baseline}
+        hits = [sum(result.counts(asked[n.id, d]) for n in needles) for d in distances]
+        observation["recall"][strategy.label] = hits
+        observation["guessed"][strategy.label] = sorted(
+            t.needle for t in result.trials if t.baseline and t.recalled)
+        lines.append(f"    {strategy.label:<18} " + "".join(
+            f"{h:>7}/{len(needles)} " for h in hits))
+    return observation, lines

@@ -20,7 +20,8 @@ from ctxlab.core.lessons.loader import Lesson, LessonError, Step
 if TYPE_CHECKING:  # the model stack loads only when a lesson step needs it
     from ctxlab.core.lessons.model_steps import ModelPool
 
-MODEL_SHOWS = ("ask", "needles")
+MODEL_SHOWS = ("ask", "needles", "distance")
+SCALE_SHOWS = ("parameters", "scaling")
 FLOAT_TOLERANCE = 0.05  # log-probabilities may move in the last digits across BLAS builds
 
 
@@ -72,6 +73,10 @@ class LessonRun:
             if self._models is None:
                 self._models = model_steps.ModelPool()
             return getattr(model_steps, f"observe_{step.show}")(self.lesson, step, self._models)
+        if step.show in SCALE_SHOWS:
+            from ctxlab.core.lessons import scale_steps
+
+            return getattr(scale_steps, f"observe_{step.show}")(self.lesson, step)
         from ctxlab.core.lessons import text_steps
 
         return getattr(text_steps, f"observe_{step.show}")(self.lesson, step)
