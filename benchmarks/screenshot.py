@@ -4,8 +4,10 @@
 ``teaching.svg``: lesson mode on ``dragon-colour`` at "Cut from the head": the
 model's answers beside the page it could not see, greyed out. That runs
 SmolLM2 for the lesson's first two steps (a minute or so on two cores).
+``scaling.svg``: lesson mode on ``scaling-laws`` at "Chinchilla's own budget": the
+map of L(N, D) with the reference models beside the narration (no model runs).
 
-Run: ``python benchmarks/screenshot.py [DIR]`` (default ``docs``).
+Run: ``python benchmarks/screenshot.py [DIR] [NAME.svg ...]`` (default ``docs``, all three).
 """
 
 from __future__ import annotations
@@ -67,11 +69,23 @@ async def teaching(out: Path) -> None:
         app.save_screenshot(out.name, str(out.parent))
 
 
-async def main(docs: Path) -> None:
-    for name, draw in (("tui.svg", token_view), ("teaching.svg", teaching)):
+async def scaling(out: Path) -> None:
+    app = LessonApp(SETTINGS, load_lesson("scaling-laws"), 1)
+    async with app.run_test(size=TEACHING_SIZE) as pilot:
+        await settled(app)
+        app.query_one(Narration).styles.width = 96
+        await pilot.pause()
+        app.save_screenshot(out.name, str(out.parent))
+
+
+async def main(docs: Path, only: list[str]) -> None:
+    for name, draw in (("tui.svg", token_view), ("teaching.svg", teaching),
+                       ("scaling.svg", scaling)):
+        if only and name not in only:
+            continue
         await draw(docs / name)
         print(f"wrote {docs / name}")
 
 
 if __name__ == "__main__":
-    asyncio.run(main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs")))
+    asyncio.run(main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs"), sys.argv[2:]))

@@ -21,6 +21,7 @@ from ctxlab.core.lessons.runner import LessonRun, StepResult
 from ctxlab.tui.app import CtxlabApp
 
 LOCAL_MODEL_TOKENIZER = "smollm2"
+MAP_KEYS = tuple(f"{mark} " for mark in "ABCDEFGHoX")  # legend lines of the scaling map
 
 
 class LessonApp(CtxlabApp):
@@ -111,8 +112,11 @@ class LessonApp(CtxlabApp):
 
     def _markdown(self, step: Step, result: StepResult | None) -> str:
         where = f"step {self.step_index + 1} of {len(self.lesson.steps)}"
+        lines = result.lines if result is not None else []
+        if step.show == "scaling":  # the map is in the document pane: keep its legend here
+            lines = [line for line in lines if line.lstrip()[:2] in MAP_KEYS]
         seen = ("*observing… (the model takes a few seconds)*" if result is None
-                else _observation_markdown(result.lines))
+                else _observation_markdown(lines))
         broken = "".join(f"\n\n**claim does not hold:** {b}"
                          for b in (result.broken if result else []))
         return (f"### {self.lesson.number}. {self.lesson.title}\n\n**{step.title}** ({where})\n\n"
@@ -139,7 +143,8 @@ def _document(step: Step) -> str:
         from ctxlab.core.scaling_plot import text_plot
 
         budget = step.get("budget")
-        return "\n".join(text_plot(float(budget) if budget is not None else None))
+        plot = text_plot(float(budget) if budget is not None else None, cols=40, rows=18)
+        return "\n".join(line for line in plot if line.lstrip()[:2] not in MAP_KEYS)
     if step.show == "parameters":
         return step.narration
     return step_text(step)

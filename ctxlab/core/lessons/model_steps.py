@@ -194,7 +194,11 @@ def observe_needles(lesson: Lesson, step: Step, models: ModelPool) -> Observed:
     if len(needles) == 1:
         observation |= {"needle": needles[0].id, "answer": needles[0].answer}
     if len(grids) == 1:
-        return observation | next(iter(grids.values())), lines
+        grid = next(iter(grids.values()))
+        if len(needles) == 1:  # one needle, one model: the cells say it all
+            grid = {k: v for k, v in grid.items() if k in ("recalled", "logprob", "answers")
+                    or (k == "guessed" and v)}
+        return observation | grid, lines
     observation["models"] = grids
     (a, first), (b, second) = list(grids.items())[:2]
     c = observation["compare"] = _compare(first, second)
