@@ -16,6 +16,8 @@ from textual._wait import wait_for_idle
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane, TextArea
 from textual.worker import Worker, WorkerCancelled, WorkerState, get_current_worker
@@ -26,6 +28,7 @@ from ctxlab.tui.commands import CtxlabCommands
 from ctxlab.tui.delivery import may_open
 from ctxlab.tui.dialog_actions import DialogActions
 from ctxlab.tui.documents import DocumentError, dropped_path, read_path, read_sample
+from ctxlab.tui.glyphs import printable
 from ctxlab.tui.key_actions import KeyActions
 from ctxlab.tui.messages import (
     AnalysisProgress,
@@ -46,6 +49,13 @@ from ctxlab.tui.widgets.size_panel import SizePanel
 from ctxlab.tui.widgets.token_view import TokenView
 from ctxlab.tui.widgets.truncate_panel import TruncatePanel
 from ctxlab.tui.widgets.windows_panel import WindowsPanel
+
+EDIT_BAR = Content.from_markup(
+    "[b reverse] EDIT [/] typing changes the document; the tokens below follow · "
+    "[b]Esc[/b] back to the token view")
+VIEW_BAR = Content.from_markup(
+    "[b reverse] VIEW [/] arrows move the token cursor · [b]e[/b] edit · "
+    "[b]t[/b] next tokenizer · paste inserts at the cursor · [b]?[/b] help")
 
 # What takes the focus when a tab is shown, so its keys work at once (default: its token view).
 TAB_FOCUS = {"windows": WindowsPanel, "recall": RecallHeatmap, "size": Input}
@@ -103,6 +113,12 @@ class CtxlabApp(KeyActions, ModelActions, DialogActions, App):
         self._tab_on_mount: str | None = None  # a tab asked for before the tabs could show it
         self._mounted = False
 
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Notifications name files, tokens and model output: never parsed as markup."""
+        super().notify(printable(message, lines=True), title=printable(title), severity=severity,
+                       timeout=timeout, markup=False)
+
     # --- building the screen -------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
@@ -127,7 +143,7 @@ class CtxlabApp(KeyActions, ModelActions, DialogActions, App):
             with TabPane("Size", id="size"):
                 yield SizePanel(id="size-panel")
         yield Narration(id="narration")
-        yield Static(id="status")
+        yield Static(id="status", markup=False)
         yield Footer()
 
     def get_default_screen(self) -> Screen:
@@ -288,17 +304,15 @@ class CtxlabApp(KeyActions, ModelActions, DialogActions, App):
         mode = "EDIT" if self.editing else "VIEW"
         special = " · specials parsed" if session.allow_special else ""
         self.query_one("#status", Static).update(
-            f"{doc.name} · {len(doc.text):,} chars · {session.tokenizer}: {tokens}{special}"
+            f"{printable(doc.name)} · {len(doc.text):,} chars · {session.tokenizer}: "
+            f"{tokens}{special}"
             f"{self.overlay_status()} · {mode}{self._progress}{self.model_status()}")
-        self.sub_title = f"{doc.name} · {session.tokenizer}"
+        self.sub_title = printable(f"{doc.name} · {session.tokenizer}")
 
     def _show_mode(self) -> None:
         self.query_one("#token-column").set_class(self.editing, "-editing")
         self.query_one("#mode-bar", Static).update(
-            "[b reverse] EDIT [/] typing changes the document; the tokens below follow · "
-            "[b]Esc[/b] back to the token view" if self.editing else self.overlay_legend() or
-            "[b reverse] VIEW [/] arrows move the token cursor · [b]e[/b] edit · "
-            "[b]t[/b] next tokenizer · paste inserts at the cursor · [b]?[/b] help")
+            EDIT_BAR if self.editing else self.overlay_legend() or VIEW_BAR)
         self._refresh_status()
 
     def _restyle_views(self) -> None:

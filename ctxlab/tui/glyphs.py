@@ -70,3 +70,12 @@ class GlyphMap:
 def describe_char(char: str) -> str:
     """A short name for the inspector: ``U+200D ZERO WIDTH JOINER``."""
     return f"U+{ord(char):04X} {unicodedata.name(char, 'unnamed')}"
+
+
+def printable(text: str, *, lines: bool = False) -> str:
+    """``text`` for a label or notice: controls and invisible characters drawn as glyphs
+    (a file name's ESC must not reach the terminal); newlines kept only with ``lines``."""
+    if text.isprintable():
+        return text
+    return "".join(char if lines and char == "\n" else
+                   _substitute(char) or _WHITESPACE.get(char, (char,))[0] for char in text)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from textual import work
+from textual.content import Content
 from textual.worker import get_current_worker
 
 from ctxlab.tui.analysis import Throttle
@@ -141,15 +142,16 @@ class ModelActions:
     def model_status(self) -> str:
         return f" · {self.model_note}" if self.model_note else ""
 
-    def overlay_legend(self) -> str | None:
+    def overlay_legend(self) -> Content | None:
         """The mode bar's key to the heat colours while the overlay is on."""
         overlay = self.session.surprisal
         if overlay is None:
             return None
-        swatches = "".join(f"[#e8e8e8 on {colour}] {label} [/]"
-                           for colour, label in zip(HEAT, HEAT_LABELS, strict=True))
-        return (f"[b reverse] SURPRISAL [/] loss rise under {overlay.strategy.label}: {swatches} "
-                f"[i {UNSCORED_FG}]unscored[/] · [b]s[/b] off")
+        swatches = [(f" {label} ", f"#e8e8e8 on {colour}")
+                    for colour, label in zip(HEAT, HEAT_LABELS, strict=True)]
+        return Content.assemble(
+            (" SURPRISAL ", "bold reverse"), f" loss rise under {overlay.strategy.label}: ",
+            *swatches, " ", ("unscored", f"italic {UNSCORED_FG}"), " · ", ("s", "bold"), " off")
 
     def on_model_progress(self, message: ModelProgress) -> None:
         self.model_note = message.label

@@ -7,6 +7,7 @@ from pathlib import Path
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DirectoryTree, Input, Label, OptionList
 from textual.widgets.option_list import Option
@@ -43,8 +44,8 @@ class OpenScreen(ModalScreen[tuple[str, str] | None]):
                 yield Label("Open a sample (this session is served: the server's files stay "
                             "closed).")
             with Horizontal():
-                yield OptionList(*(Option(f"{s.title}\n[dim]{s.name}[/dim]", id=s.name)
-                                   for s in list_samples()), id="samples")
+                yield OptionList(*(Option(Content.assemble(s.title, "\n", (s.name, "dim")),
+                                          id=s.name) for s in list_samples()), id="samples")
                 if self.browse:
                     yield DirectoryTree(self.start, id="tree")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, SelectionList
 
@@ -32,8 +33,8 @@ class TokenizerPicker(ModalScreen[list[str] | None]):
         with Vertical():
             yield Label("Tokenizers to compare (space toggles, Enter applies, Esc cancels)")
             yield SelectionList[str](*(
-                (f"{name:<14} {spec.description}"
-                 + ("" if spec.availability().available else "  [not downloaded]"),
+                (Content(f"{name:<14} {spec.description}"
+                         + ("" if spec.availability().available else "  [not downloaded]")),
                  name, name in self.selected)
                 for name, spec in specs().items()
             ), id="picker")

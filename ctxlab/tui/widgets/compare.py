@@ -8,20 +8,23 @@ in a bright colour, and a summary line counts the shared boundaries.
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.widgets import DataTable, Label, Static
 
 from ctxlab.core.boundaries import BoundaryAgreement, agreement
 from ctxlab.core.spans import TokenSpans
 from ctxlab.core.text_layout import CellMetrics
+from ctxlab.tui.glyphs import printable
 from ctxlab.tui.widgets.token_view import TokenView
 
 MAX_PANES = 4
-LEGEND = "[u bold #ffd75f]underlined[/]: not shared by all"
+LEGEND = Content.from_markup("[u bold #ffd75f]underlined[/]: not shared by all")
 
 
-def compare_row(name: str, spans: TokenSpans, words: int) -> tuple[str, ...]:
+def compare_row(name: str, spans: TokenSpans, words: int) -> tuple[Text | str, ...]:
     """Counts and ratios for one tokenizer (ratios are per token, except tokens per word)."""
     tokens = len(spans)
     n_bytes = int(spans.byte_end[-1]) if tokens else 0
@@ -30,7 +33,7 @@ def compare_row(name: str, spans: TokenSpans, words: int) -> tuple[str, ...]:
     def per_token(amount: int) -> str:
         return f"{amount / tokens:.2f}" if tokens else "–"
 
-    return (name, f"{tokens:,}", per_token(chars), per_token(n_bytes),
+    return (Text(printable(name)), f"{tokens:,}", per_token(chars), per_token(n_bytes),
             f"{tokens / words:.2f}" if words else "–")
 
 
@@ -64,8 +67,8 @@ class ComparePanel(Vertical):
         panes = self.query_one("#compare-panes", Horizontal)
         await panes.remove_children()
         await panes.mount_all(
-            Vertical(Label(name, classes="pane-title"), TokenView(classes="compare-view"),
-                     classes="pane")
+            Vertical(Label(Content(printable(name)), classes="pane-title"),
+                     TokenView(classes="compare-view"), classes="pane")
             for name in self.names[:MAX_PANES]
         )
 
@@ -82,7 +85,7 @@ class ComparePanel(Vertical):
             if name in spans:
                 table.add_row(*compare_row(name, spans[name], words), key=name)
             else:
-                table.add_row(name, "…", "", "", "", key=name)
+                table.add_row(Text(printable(name)), "…", "", "", "", key=name)
         ready = {name: spans[name] for name in self.names if name in spans}
         found = self._agree(ready)
         for (name, view), title in zip(self.views().items(),
@@ -90,7 +93,7 @@ class ComparePanel(Vertical):
             if name in spans:
                 view.show(text, metrics, spans[name])
                 view.restyle(marked=found.unshared[name] if found else None)
-                title.update(f"{name} · {len(spans[name]):,} tokens")
+                title.update(Content(printable(f"{name} · {len(spans[name]):,} tokens")))
         self._show_agreement(found, len(ready))
 
     def _agree(self, ready: dict[str, TokenSpans]) -> BoundaryAgreement | None:
@@ -108,7 +111,7 @@ class ComparePanel(Vertical):
                     else "boundaries: waiting for the tokenizers…")
         else:
             pending = f" · {waiting} still tokenizing" if waiting > 0 else ""
-            line = f"{found.summary()}{pending} · {LEGEND}"
+            line = Content.assemble(f"{found.summary()}{pending} · ", LEGEND)
         self.query_one("#compare-agreement", Static).update(line)
 
     def on_token_view_scrolled(self, message: TokenView.Scrolled) -> None:

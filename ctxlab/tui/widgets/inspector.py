@@ -6,12 +6,12 @@ import math
 import re
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
+from textual.content import Content
 from textual.widgets import Static
 
 from ctxlab.core.spans import TokenSpans
 from ctxlab.core.tokenizers import get_tokenizer
-from ctxlab.tui.glyphs import describe_char
+from ctxlab.tui.glyphs import describe_char, printable
 
 if TYPE_CHECKING:
     from ctxlab.core.probes.surprisal import SurprisalMap
@@ -68,6 +68,14 @@ def _kind(spans: TokenSpans, index: int, piece: str) -> str:
     return "ordinary"
 
 
+def facts_content(title: str, facts: list[tuple[str, str]]) -> Content:
+    """The inspector's text, styled without markup: token text like ``[/dim]`` stays text."""
+    parts: list[str | tuple[str, str]] = [(printable(title), "bold"), "\n"]
+    for label, value in facts:
+        parts += ["\n", (f"{label:<12}", "dim"), " ", printable(value)]
+    return Content.assemble(*parts)
+
+
 class Inspector(Static):
     """Shows `token_facts` for the token the user points at."""
 
@@ -88,9 +96,7 @@ class Inspector(Static):
         self.facts = token_facts(spans, tokenizer, index)
         if surprisal is not None:
             self.facts += loss_facts(surprisal, index)
-        lines = [f"[b]{escape(tokenizer)}[/b]", ""]
-        lines += [f"[dim]{label:<12}[/dim] {escape(value)}" for label, value in self.facts]
-        self.update("\n".join(lines))
+        self.update(facts_content(tokenizer, self.facts))
 
     def fact(self, label: str) -> str | None:
         """The shown value for ``label`` (tests and lessons read the inspector through this)."""

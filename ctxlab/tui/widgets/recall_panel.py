@@ -11,17 +11,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, Static
 from textual.worker import get_current_worker
 
 from ctxlab.tui.analysis import Throttle
+from ctxlab.tui.glyphs import printable
 from ctxlab.tui.recall_job import RecallForm, RecallRun, TrialContext, trial_context, trial_count
 from ctxlab.tui.widgets.heatmap import LEGEND, RecallHeatmap
 from ctxlab.tui.widgets.token_view import TokenView
@@ -217,7 +218,7 @@ class RecallPanel(Vertical):
         trials = self.query_one(RecallHeatmap).trials_at(coordinate)
         self.shown = trials if self.run is not None else []
         answer = self.query_one("#recall-answer", Static)
-        answer.update(_answer_markup(self.run, trials) if self.shown else "")
+        answer.update(answer_content(self.run, trials) if self.shown else "")
         if self.shown:
             self._rebuild(self.run, trials[0])
 
@@ -235,8 +236,8 @@ class RecallPanel(Vertical):
         view.show(context.spans.text, context.metrics, context.spans)
         view.restyle(dropped=context.unseen)
         view.move_cursor(context.needle_token)
-        self.query_one("#recall-answer", Static).update(
-            f"{_answer_markup(self.run, self.shown)}\n[dim]{escape(context.summary)}[/dim]")
+        self.query_one("#recall-answer", Static).update(Content.assemble(
+            answer_content(self.run, self.shown), "\n", (context.summary, "dim")))
 
 
 def _progress_label(done: int, total: int, trial: Trial) -> str:
@@ -245,15 +246,20 @@ def _progress_label(done: int, total: int, trial: Trial) -> str:
             f"{trial.length} tokens: {outcome}")
 
 
-def _answer_markup(run: RecallRun, trials: Sequence[Trial]) -> str:
-    """Where the needle was, and each needle's question, expected answer and greedy reply."""
+def answer_content(run: RecallRun, trials: Sequence[Trial]) -> Content:
+    """Where the needle was, and each needle's question, expected answer and greedy reply.
+
+    Styled without markup: the model's answers and the needles are text, whatever they hold.
+    """
     first = trials[0]
-    lines = [f"[b]{escape(first.strategy)}[/b] · needle at {first.depth:.0%} of a "
-             f"{first.length}-token document · {first.prompt_tokens} tokens fed"]
+    parts: list[str | tuple[str, str]] = [
+        (printable(first.strategy), "bold"),
+        f" · needle at {first.depth:.0%} of a {first.length}-token document · "
+        f"{first.prompt_tokens} tokens fed"]
     for trial in trials:
         needle = run.needle(trial.needle)
-        verdict = "[green]recalled ✓[/]" if trial.recalled else "[red]missed ✗[/]"
-        lines.append(f"{verdict} log P = {trial.answer_logprob:.2f} · Q: {escape(needle.question)}"
-                     f" (expected {escape(needle.answer)})")
-        lines.append(f"  answer: {escape(repr(trial.answer))}")
-    return "\n".join(lines)
+        verdict = ("recalled ✓", "green") if trial.recalled else ("missed ✗", "red")
+        parts += ["\n", verdict, f" log P = {trial.answer_logprob:.2f} · Q: "
+                  f"{printable(needle.question)} (expected {printable(needle.answer)})",
+                  f"\n  answer: {printable(repr(trial.answer))}"]
+    return Content.assemble(*parts)
