@@ -22,6 +22,8 @@ UNPRINTABLE_GLYPH = "◆"  # C1 controls and lone surrogates
 _WHITESPACE = {" ": ("·", " "), "\n": ("↵", " "), "\u00a0": ("⍽", " "),
                "\t": ("→" + " " * (TAB_CELLS - 1), " " * TAB_CELLS)}
 
+_LABEL_GLYPHS = {"\n": "↵", "\t": "→"}
+
 
 @lru_cache(maxsize=8192)
 def _substitute(char: str) -> str | None:
@@ -78,4 +80,4 @@ def printable(text: str, *, lines: bool = False) -> str:
     if text.isprintable():
         return text
     return "".join(char if lines and char == "\n" else
-                   _substitute(char) or _WHITESPACE.get(char, (char,))[0] for char in text)
+                   _substitute(char) or _LABEL_GLYPHS.get(char, char) for char in text)

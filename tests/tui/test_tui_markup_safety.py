@@ -106,6 +106,7 @@ async def test_notifications_status_and_narration_show_hostile_text(make_app) ->
             assert printable(text) in shown(app.query_one("#status", Static))
             toasts = " ".join(toast.render().plain for toast in app.screen.query("Toast"))
             assert printable(text, lines=True).strip() in toasts
+            assert not text.isprintable() or text in toasts  # printable text is shown as is
             assert app.query_one("#token-view", TokenView).spans.text == text
         await pilot.press("2")  # the compare tab's table and pane titles
         await app.settled()

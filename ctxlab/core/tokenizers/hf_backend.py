@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
-from ctxlab.core.spans import TokenSpans, spans_from_byte_lengths, spans_from_byte_ranges
+from ctxlab.core.spans import (
+    TokenSpans,
+    spans_from_byte_lengths,
+    spans_from_byte_ranges,
+    utf8_char_index,
+)
 from ctxlab.core.tokenizers.base import TokenizerError, TokenizerInfo, check_model_file
 
 
@@ -37,6 +43,7 @@ class HFTokenizer:
         self._tok = tokenizer
         self.info = info
         self._special_ids = np.array(sorted(info.special_tokens.values()), dtype=np.int64)
+        self._lock = threading.Lock()
 
     @classmethod
     def from_file(cls, path: str | Path, *, name: str | None = None, licence: str | None = None,
@@ -89,25 +96,41 @@ class HFTokenizer:
         return lengths
 
     def _encoding(self, text: str, allow_special: bool):
-        self._tok.encode_special_tokens = not allow_special
-        return self._tok.encode(text, add_special_tokens=False)
+        """One text through ``encode_batch``: the same tokens as ``encode``, but the Rust code
+        runs with the GIL released, so a UI thread stays free while a worker tokenizes a book.
+
+        The special-token switch is tokenizer state: the lock keeps two threads from
+        encoding under each other's setting.
+        """
+        with self._lock:
+            self._tok.encode_special_tokens = not allow_special
+            return self._tok.encode_batch([text], add_special_tokens=False)[0]
+
+    def _keeps_text(self, text: str) -> bool:
+        """Do the byte-level pieces spell ``text`` itself? Not if a normalizer rewrote it
+        (NFKC makes "¨" a space and a combining mark: as many bytes, other ones)."""
+        normalizer = self._tok.normalizer
+        return normalizer is None or normalizer.normalize_str(text) == text
 
     def encode(self, text: str, *, allow_special: bool = False) -> TokenSpans:
         enc = self._encoding(text, allow_special)
         ids = np.asarray(enc.ids, dtype=np.int64)
         special = np.isin(ids, self._special_ids)
-        if self._is_byte_level and ids.size:
+        if self._is_byte_level and ids.size and self._keeps_text(text):
             lengths = self._byte_lengths[ids]
             if int(lengths.sum()) == len(text.encode("utf-8")):
                 return spans_from_byte_lengths(text, ids, lengths, special)
-        return _spans_from_offsets(text, ids, enc.offsets, special)
+        weights = self._byte_lengths[ids] if self._is_byte_level and ids.size else None
+        return _spans_from_offsets(text, ids, enc.offsets, special, weights)
 
     def count(self, text: str, *, allow_special: bool = False) -> int:
         return len(self._encoding(text, allow_special).ids)
 
     def count_batch(self, texts: Sequence[str]) -> list[int]:
-        self._tok.encode_special_tokens = True
-        return [len(e.ids) for e in self._tok.encode_batch(list(texts), add_special_tokens=False)]
+        with self._lock:
+            self._tok.encode_special_tokens = True
+            encodings = self._tok.encode_batch(list(texts), add_special_tokens=False)
+        return [len(e.ids) for e in encodings]
 
     def decode(self, ids: Sequence[int]) -> str:
         return self._tok.decode([int(i) for i in ids], skip_special_tokens=False)
@@ -133,21 +156,45 @@ def _info(tok, name: str, source: str, licence: str | None, exact_for: tuple[str
     )
 
 
-def _spans_from_offsets(text: str, ids: np.ndarray, offsets, special: np.ndarray) -> TokenSpans:
+def _spans_from_offsets(text: str, ids: np.ndarray, offsets, special: np.ndarray,
+                        weights: np.ndarray | None = None) -> TokenSpans:
     """Char offsets -> byte spans, for normalizing tokenizers (NFKC etc.).
 
-    Offsets can leave gaps (characters the normalizer dropped) and repeat a
-    char for tokens that split it; we extend each token to the next one's start
-    so spans tile the text, and give tokens sharing a char the same byte span.
+    Tokens whose offsets overlap came from the same characters (byte-level pieces of
+    one emoji): such a cluster's bytes are shared out in order, by each token's byte
+    length (``weights``) when known, so every token covers bytes of its own and tokens
+    inside a character are marked split. Clusters are extended to the next one's start,
+    so characters the normalizer dropped still belong to a token and spans tile the text.
     """
     data = text.encode("utf-8")
-    char_bytes = np.zeros(len(text) + 1, dtype=np.int64)
-    if text:
-        char_bytes[1:] = np.cumsum([len(ch.encode("utf-8")) for ch in text])
-    starts = np.array([s for s, _ in offsets] or [0], dtype=np.int64)[: len(ids)]
-    starts = np.maximum.accumulate(starts) if starts.size else starts
-    if starts.size:
-        starts[0] = 0
-    ends = np.append(starts[1:], len(text))
-    ends = np.maximum(ends, starts)
-    return spans_from_byte_ranges(text, data, ids, char_bytes[starts], char_bytes[ends], special)
+    _, char_bytes = utf8_char_index(data)
+    n = len(ids)
+    if n == 0:
+        return spans_from_byte_ranges(text, data, ids, np.zeros(0, np.int64),
+                                      np.zeros(0, np.int64), special)
+    pairs = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)[:n]
+    starts = np.maximum.accumulate(pairs[:, 0])
+    ends = np.maximum(pairs[:, 1], starts)
+    reach = np.maximum.accumulate(ends)  # the furthest char any token so far came from
+    first = np.ones(n, dtype=bool)
+    first[1:] = starts[1:] >= reach[:-1]  # a token overlapping no earlier one starts a cluster
+    cluster = np.cumsum(first) - 1
+    cluster_start = starts[first]
+    cluster_start[0] = 0
+    cluster_end = np.append(cluster_start[1:], len(text))
+    low, high = char_bytes[cluster_start], char_bytes[cluster_end]
+    weight = np.ones(n, np.int64) if weights is None else np.maximum(weights, 1)
+    reached = np.cumsum(weight)
+    before = (reached - weight)[first]  # weight of all earlier clusters
+    share = reached - before[cluster]
+    total = share[np.flatnonzero(np.append(first[1:], True))]  # each cluster's whole weight
+    low, high, total = low[cluster], high[cluster], total[cluster]
+    byte_end = low + (share * (high - low) + total // 2) // total
+    # At least one byte each where the cluster has enough (NFKC makes "¼" three tokens).
+    heads = np.flatnonzero(first)
+    place = np.arange(n) - heads[cluster]
+    after = np.diff(np.append(heads, n))[cluster] - 1 - place  # tokens after it in its cluster
+    rising = np.maximum.accumulate(np.maximum(byte_end, low + 1 + place) - place) + place
+    byte_end = np.maximum(np.minimum(rising, high - after), low)
+    byte_start = np.append(0, byte_end[:-1])
+    return spans_from_byte_ranges(text, data, ids, byte_start, byte_end, special)
