@@ -83,23 +83,25 @@ def run_analysis(request: AnalysisRequest, post: Callable[[AnalysisMessage], obj
         post(TokensReady(version, name, spans, time.perf_counter() - started))
     if request.count_only and not cancelled():
         post(AnalysisProgress(version, steps - 1, steps, "counting for context windows"))
-        post(CountsReady(version, _counts(request, known, post)))
+        if not _count(request, known, post, cancelled):
+            return
     post(AnalysisProgress(version, steps, steps, "done"))
 
 
-def _counts(request: AnalysisRequest, known: dict[str, TokenSpans],
-            post: Callable[[AnalysisMessage], object]) -> dict[str, int]:
-    counts: dict[str, int] = {}
+def _count(request: AnalysisRequest, known: dict[str, TokenSpans],
+           post: Callable[[AnalysisMessage], object], cancelled: Callable[[], bool]) -> bool:
+    """Post each window tokenizer's count as it lands (False: cancelled on the way)."""
     for name in request.count_only:
-        if name in known:
-            counts[name] = len(known[name])
-            continue
+        if cancelled():
+            return False
         try:
-            counts[name] = get_tokenizer(name, fetch=False).count(
+            count = len(known[name]) if name in known else get_tokenizer(name, fetch=False).count(
                 request.text, allow_special=request.allow_special)
         except Exception as exc:  # a window whose tokenizer is missing shows "no count"
             post(TokenizerFailed(request.version, name, failure_reason(exc)))
-    return counts
+            continue
+        post(CountsReady(request.version, {name: count}))
+    return True
 
 
 def failure_reason(exc: Exception) -> str:

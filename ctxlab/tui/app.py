@@ -19,6 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane, TextArea
 from textual.worker import Worker, WorkerCancelled, WorkerState, get_current_worker
 
@@ -28,6 +29,7 @@ from ctxlab.tui.commands import CtxlabCommands
 from ctxlab.tui.delivery import may_open
 from ctxlab.tui.dialog_actions import DialogActions
 from ctxlab.tui.documents import DocumentError, dropped_path, read_path, read_sample
+from ctxlab.tui.editor_text import EditorText
 from ctxlab.tui.glyphs import printable
 from ctxlab.tui.key_actions import KeyActions
 from ctxlab.tui.messages import (
@@ -56,6 +58,9 @@ EDIT_BAR = Content.from_markup(
 VIEW_BAR = Content.from_markup(
     "[b reverse] VIEW [/] arrows move the token cursor · [b]e[/b] edit · "
     "[b]t[/b] next tokenizer · paste inserts at the cursor · [b]?[/b] help")
+
+FOLLOW_KEYS_CHARS = 100_000  # up to here every key re-tokenizes at once (well under 50 ms)
+TYPING_PAUSE = 0.3  # seconds of no typing before a bigger document is re-tokenized
 
 # What takes the focus when a tab is shown, so its keys work at once (default: its token view).
 TAB_FOCUS = {"windows": WindowsPanel, "recall": RecallHeatmap, "size": Input}
@@ -109,9 +114,11 @@ class CtxlabApp(KeyActions, ModelActions, DialogActions, App):
         self.editing = False
         self.export_dir = Path.cwd()
         self._editor_version = -1  # document version the editor holds
+        self.editor_text: EditorText | None = None  # that version, with its own line separators
         self._progress = ""
         self._tab_on_mount: str | None = None  # a tab asked for before the tabs could show it
         self._mounted = False
+        self._typing_pause: Timer | None = None  # a re-analysis waiting for the typing to stop
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
@@ -175,7 +182,8 @@ class CtxlabApp(KeyActions, ModelActions, DialogActions, App):
 
     def _analyse(self) -> None:
         view = self.query_one("#token-view", TokenView)
-        request = self.session.request(view.scrollable_content_region.width)
+        request = self.session.request(view.scrollable_content_region.width,
+                                       with_counts=self._active_tab() == "windows")
         self._refresh_status()
         settled = set(dict(request.known)) | set(self.session.errors)
         if request.measured and not request.count_only and settled >= set(request.tokenizers):
@@ -327,11 +335,25 @@ class CtxlabApp(KeyActions, ModelActions, DialogActions, App):
 
     @on(TextArea.Changed, "#editor")
     def _edited(self, event: TextArea.Changed) -> None:
-        text = event.text_area.text
-        if self.editing and text != self.session.document.text:
+        """The user typed: the document takes the changed lines, every other byte stays."""
+        if not self.editing or self.editor_text is None:
+            return
+        text = self.editor_text.apply(event.text_area.document.lines)
+        if text != self.session.document.text:
             self.session.replace_text(text)
             self._editor_version = self.session.document.version
+            self._analyse_when_typing_pauses()
+
+    def _analyse_when_typing_pauses(self) -> None:
+        """Small texts follow each key; a big one is re-tokenized once the typing pauses."""
+        if self._typing_pause is not None:
+            self._typing_pause.stop()
+            self._typing_pause = None
+        if len(self.session.document.text) <= FOLLOW_KEYS_CHARS:
             self._analyse()
+        else:
+            self._typing_pause = self.set_timer(TYPING_PAUSE, self._analyse)
+            self._refresh_status()
 
     def on_paste(self, event) -> None:
         """Bracketed paste in the token view: a dragged-in file opens, other text is inserted."""
@@ -407,6 +429,7 @@ class CtxlabApp(KeyActions, ModelActions, DialogActions, App):
             self._show_compare()
         elif event.pane.id == "windows":
             self._show_counts()
+            self._analyse()  # counts for the windows are made only while they are looked at
         elif event.pane.id == "truncate":
             self._show_primary()
         if event.pane.id == "tokens" and self.editing:

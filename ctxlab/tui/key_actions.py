@@ -9,6 +9,7 @@ from __future__ import annotations
 from textual.widgets import TextArea
 
 from ctxlab.core.tokenizers import specs
+from ctxlab.tui.editor_text import EditorText
 from ctxlab.tui.widgets.token_view import TokenView
 
 
@@ -35,7 +36,10 @@ class KeyActions:
 
     def _load_editor(self) -> None:
         if self._editor_version != self.session.document.version:
-            self.query_one("#editor", TextArea).load_text(self.session.document.text)
+            editor = self.query_one("#editor", TextArea)
+            text = self.session.document.text
+            editor.load_text(text)
+            self.editor_text = EditorText(text, editor.document.lines, editor.document.newline)
             self._editor_version = self.session.document.version
 
     def action_next_tokenizer(self) -> None:

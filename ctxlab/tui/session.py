@@ -59,11 +59,12 @@ class Session:
         """Tokenizers whose spans the screens need, the token view's first."""
         return tuple(dict.fromkeys([self.tokenizer, *self.compare]))
 
-    def request(self, wrap_width: int) -> AnalysisRequest:
-        """What the worker must still compute for the current text."""
+    def request(self, wrap_width: int, with_counts: bool = True) -> AnalysisRequest:
+        """What the worker must still compute for the current text (the windows' counts only
+        ``with_counts``: recounting a book with every window's tokenizer per key is seconds)."""
         doc = self.document
         missing_counts = tuple(n for n in dict.fromkeys(self.window_tokenizers)
-                               if n not in self.counts)
+                               if with_counts and n not in self.counts)
         return AnalysisRequest(
             version=doc.version, text=doc.text, tokenizers=self.wanted(),
             count_only=missing_counts, allow_special=self.allow_special,

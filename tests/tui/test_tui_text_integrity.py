@@ -1,0 +1,71 @@
+"""The document stays byte for byte what the user gave until the user types."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from textual.document._document import Document
+from textual.widgets import TextArea
+
+from ctxlab.tui.editor_text import EditorText
+
+SIZE = (120, 40)
+SEPARATORS = ["\n", "\r\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028",
+              "\u2029"]
+EVERY_SEPARATOR = "".join(f"line {i}{sep}" for i, sep in enumerate(SEPARATORS)) + "end\x0c"
+texts = st.lists(st.one_of(st.sampled_from(SEPARATORS), st.text("ab é🐉", max_size=4)),
+                 max_size=14).map("".join)
+
+
+def editor_of(text: str) -> tuple[Document, EditorText]:
+    document = Document(text)
+    return document, EditorText(text, document.lines, document.newline)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=texts, row=st.integers(0, 20), column=st.integers(0, 8),
+       typed=st.text("xy", min_size=1, max_size=3))
+def test_typing_changes_only_what_was_typed(text: str, row: int, column: int, typed: str) -> None:
+    document, mine = editor_of(text)
+    assert mine.lines_match(document.lines) and mine.apply(document.lines) == text
+    row = min(row, document.line_count - 1)
+    column = min(column, len(document.lines[row]))
+    document.replace_range((row, column), (row, column), typed)
+    lines = text.splitlines(keepends=True)
+    at = sum(len(line) for line in lines[:row]) + column
+    assert mine.apply(document.lines) == text[:at] + typed + text[at:]
+
+
+def test_a_new_line_and_a_deleted_line_keep_the_other_separators() -> None:
+    text = "a\x0cb\r\nc\u2028d"
+    document, mine = editor_of(text)
+    document.replace_range((1, 1), (1, 1), "\r\n")  # Enter at the end of "b" (CRLF editor)
+    assert mine.apply(document.lines) == "a\x0cb\r\n\r\nc\u2028d"
+    document.replace_range((1, 1), (3, 0), "")  # join "b" and "c" again
+    assert mine.apply(document.lines) == "a\x0cbc\u2028d"
+
+
+async def test_edit_mode_and_save_without_typing_keep_every_byte(make_app, tmp_path) -> None:
+    """`e` then ctrl+s with no keystroke: the file written is the file read (it lost 72 FFs)."""
+    source = tmp_path / "licence.txt"
+    source.write_bytes(EVERY_SEPARATOR.encode("utf-8"))
+    app = make_app("")
+    async with app.run_test(size=SIZE) as pilot:
+        await app.settled()
+        app.open_path(source)
+        await app.settled()
+        before = app.session.document.version
+        await pilot.press("e")
+        await app.settled()
+        await pilot.press("escape", "e")
+        await app.settled()
+        assert app.session.document.text == EVERY_SEPARATOR
+        assert app.session.document.version == before  # nothing was re-tokenized
+        copy = tmp_path / "copy.txt"
+        app.save_text(str(copy))
+        assert copy.read_bytes() == EVERY_SEPARATOR.encode("utf-8")
+        editor = app.query_one("#editor", TextArea)
+        editor.move_cursor((0, 4))
+        await pilot.press("e", "e")  # editor still focused: types "ee" after "line"
+        await app.settled()
+        assert app.session.document.text == EVERY_SEPARATOR.replace("line 0", "lineee 0", 1)
