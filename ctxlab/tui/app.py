@@ -387,9 +387,11 @@ class CtxlabApp(KeyActions, ModelActions, DialogActions, App):
                         severity="warning")
             return
         try:
-            self.set_document(read_path(path), path.name, path)
+            text = read_path(path)
         except DocumentError as exc:
             self.notify(str(exc), title="open", severity="error")
+            return
+        self.unless_unsaved(f"open {path.name}", lambda: self.set_document(text, path.name, path))
 
     def open_sample(self, name: str) -> None:
         try:
@@ -397,7 +399,10 @@ class CtxlabApp(KeyActions, ModelActions, DialogActions, App):
         except DocumentError as exc:
             self.notify(str(exc), title="sample", severity="error")
             return
-        self.set_document(text, path.name, path)
+        self.unless_unsaved(f"open {name}", lambda: self.set_document(text, path.name, path))
+
+    async def action_quit(self) -> None:
+        self.unless_unsaved("quit", self.exit)
 
     def set_tokenizer(self, name: str) -> None:
         """Show the document split by tokenizer ``name`` (loaded in the worker)."""

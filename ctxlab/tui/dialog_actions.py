@@ -6,6 +6,7 @@ screens in step with the session.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ from textual import events, work
 
 from ctxlab.core.spans import TokenSpans
 from ctxlab.tui.delivery import deliver, notify_delivered, notify_failed, safe_filename
+from ctxlab.tui.screens.choice_screen import OVERWRITE_CHOICES, UNSAVED_CHOICES, ChoiceScreen
 
 if TYPE_CHECKING:
     from ctxlab.tui.session import Session
@@ -43,7 +45,24 @@ class DialogActions:
 
         self.push_screen(OpenScreen(browse=not self.is_web), chosen)
 
-    def action_save(self) -> None:
+    def unless_unsaved(self, doing: str, proceed: Callable[[], object]) -> None:
+        """Run ``proceed`` now, or once the user chose to save or discard unsaved edits."""
+        doc = self.session.document
+        if not doc.unsaved:
+            proceed()
+            return
+
+        def chosen(choice: str | None) -> None:
+            if choice == "discard":
+                proceed()
+            elif choice == "save":
+                self.action_save(then=proceed)
+
+        self.push_screen(ChoiceScreen(f"{doc.name} has unsaved changes. Save them before you "
+                                      f"{doing}?", UNSAVED_CHOICES), chosen)
+
+    def action_save(self, then: Callable[[], object] | None = None) -> None:
+        """Ask where to save (``then`` runs once the text is safely written)."""
         from ctxlab.tui.screens.save_screen import SaveScreen
 
         doc = self.session.document
@@ -51,19 +70,37 @@ class DialogActions:
             name = safe_filename(doc.name)
             deliver(self, doc.text, name if Path(name).suffix else f"{name}.txt", self.export_dir)
             return
-        suggested = str(doc.path or Path.cwd() / f"{doc.name}.txt")
-        self.push_screen(SaveScreen(suggested), self.save_text)
+        self.push_screen(SaveScreen(str(suggested_path(doc.path, doc.name))),
+                         lambda destination: self.save_text(destination, then))
 
-    def save_text(self, destination: str | None) -> None:
+    def save_text(self, destination: str | None, then: Callable[[], object] | None = None) -> None:
+        """Write the text to ``destination``; an existing file only once the user confirms."""
         if destination is None:
             return
-        try:
-            Path(destination).expanduser().write_text(self.session.document.text,
-                                                      encoding="utf-8", newline="")
-        except OSError as exc:
-            self.notify(f"{destination}: {exc.strerror}", title="save", severity="error")
+        path = Path(destination).expanduser()
+        if not path.exists():
+            self._write(path, then)
             return
-        self.notify(f"saved {len(self.session.document.text):,} chars to {destination}")
+
+        def chosen(choice: str | None) -> None:
+            if choice == "overwrite":
+                self._write(path, then)
+
+        self.push_screen(ChoiceScreen(f"{path} already exists. Overwrite it?",
+                                      OVERWRITE_CHOICES), chosen)
+
+    def _write(self, path: Path, then: Callable[[], object] | None) -> None:
+        doc = self.session.document
+        try:
+            path.write_text(doc.text, encoding="utf-8", newline="")
+        except OSError as exc:
+            self.notify(f"{path}: {exc.strerror}", title="save", severity="error")
+            return
+        if self.session.document is doc:
+            doc.unsaved, doc.path = False, path
+        self.notify(f"saved {len(doc.text):,} chars to {path}", title="save")
+        if then is not None:
+            then()
 
     def action_export(self, kind: str) -> None:
         name = safe_filename("ctxlab", Path(self.session.document.name).stem,
@@ -101,3 +138,17 @@ class DialogActions:
         bindings = [*self.BINDINGS, *TokenView.BINDINGS, *TruncatePanel.BINDINGS,
                     *RecallPanel.BINDINGS]
         self.push_screen(HelpScreen(bindings, self.settings.keymap))
+
+
+def suggested_path(source: Path | None, name: str) -> Path:
+    """Where Save proposes to write: over the source, unless it lies inside the installed
+    package (a bundled sample), which a save must never change; then the current directory."""
+    import ctxlab
+
+    package = Path(ctxlab.__file__).resolve().parent
+    inside = source is not None and {package, package.parent / "samples"} & set(
+        source.resolve().parents)
+    if source is not None and not inside:
+        return source
+    filename = safe_filename(Path(name).stem, suffix=Path(name).suffix or ".txt")
+    return Path.cwd() / filename

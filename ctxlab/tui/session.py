@@ -25,6 +25,7 @@ class Document:
     name: str = "untitled"
     path: Path | None = None
     version: int = 0
+    unsaved: bool = False  # typed or pasted into since it was opened or saved
 
 
 @dataclass
@@ -43,10 +44,11 @@ class Session:
     _words: tuple[int, int] | None = None  # (version, count)
 
     def replace_text(self, text: str, name: str | None = None, path: Path | None = None) -> None:
-        """New text: everything derived is stale."""
+        """New text: everything derived is stale. Without a ``name`` it is an edit of the
+        document (unsaved); with one it is a new document, opened or given."""
         doc = self.document
         self.document = Document(text, name or doc.name, path if name else doc.path,
-                                 doc.version + 1)
+                                 doc.version + 1, unsaved=name is None)
         self.metrics = self.layout = None
         self.surprisal = None
         self.forget_tokens()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from textual.document._document import Document
+from textual.events import Paste
 from textual.widgets import TextArea
+from textual.widgets.text_area import Document
 
 from ctxlab.tui.editor_text import EditorText
+from ctxlab.tui.screens.choice_screen import ChoiceScreen
 
 SIZE = (120, 40)
 SEPARATORS = ["\n", "\r\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028",
@@ -69,3 +73,81 @@ async def test_edit_mode_and_save_without_typing_keep_every_byte(make_app, tmp_p
         await pilot.press("e", "e")  # editor still focused: types "ee" after "line"
         await app.settled()
         assert app.session.document.text == EVERY_SEPARATOR.replace("line 0", "lineee 0", 1)
+
+
+async def type_into_the_document(app, pilot, keys: str = "xy") -> None:
+    await pilot.press("e", *keys, "escape")
+    await app.settled()
+    assert app.session.document.unsaved
+
+
+async def test_quit_with_unsaved_edits_asks_and_cancel_keeps_them(make_app) -> None:
+    app = make_app("hello\n")
+    async with app.run_test(size=SIZE) as pilot:
+        await app.settled()
+        await type_into_the_document(app, pilot)
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceScreen) and "unsaved" in app.screen.question
+        await pilot.press("escape")  # cancel
+        await pilot.pause()
+        assert app.is_running and app.session.document.text == "xyhello\n"
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        await pilot.click("#choice-discard")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_opening_a_file_or_a_dropped_path_over_edits_asks_first(make_app, tmp_path) -> None:
+    other = tmp_path / "other.txt"
+    other.write_text("other text\n", encoding="utf-8")
+    app = make_app("hello\n")
+    async with app.run_test(size=SIZE) as pilot:
+        await app.settled()
+        await type_into_the_document(app, pilot)
+        app.post_message(Paste(str(other)))  # a file dragged onto the terminal
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.session.document.text == "xyhello\n"
+        app.open_sample("dragon_story")
+        await pilot.pause()
+        await pilot.click("#choice-save")
+        await pilot.pause()
+        saved = tmp_path / "kept.txt"
+        save_input = app.screen.query_one("#save-path")
+        save_input.value = str(saved)
+        await pilot.press("enter")
+        await app.settled()
+        assert saved.read_text(encoding="utf-8") == "xyhello\n"
+        assert app.session.document.name == "dragon_story.md"  # opened once it was saved
+        assert not app.session.document.unsaved
+
+
+async def test_save_confirms_an_overwrite_and_never_suggests_the_package(make_app,
+                                                                       tmp_path) -> None:
+    target = tmp_path / "mine.txt"
+    target.write_text("precious\n", encoding="utf-8")
+    app = make_app("")
+    async with app.run_test(size=SIZE) as pilot:
+        await app.settled()
+        app.open_sample("dragon_story")
+        await app.settled()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        suggested = Path(app.screen.query_one("#save-path").value)
+        assert suggested.parent == Path.cwd() and suggested.name == "dragon_story.md"
+        app.screen.query_one("#save-path").value = str(target)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceScreen) and "Overwrite" in app.screen.question
+        await pilot.press("enter")  # the focused choice is Cancel
+        await pilot.pause()
+        assert target.read_text(encoding="utf-8") == "precious\n"
+        app.save_text(str(target))
+        await pilot.pause()
+        await pilot.click("#choice-overwrite")
+        await pilot.pause()
+        assert target.read_text(encoding="utf-8") == app.session.document.text
