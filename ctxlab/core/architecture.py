@@ -34,6 +34,7 @@ class Architecture:
     d_model: int
     context_length: int
     vocab_size: int
+    parameters: int = 0  # the model's parameter count, where known (0: not known)
 
     def kv_cache_bytes(self, tokens: int, bytes_per_value: int = FP16_BYTES) -> int:
         """Keys and values for every layer and KV head: 2 x L x H_kv x d_head x T x bytes."""
@@ -43,7 +44,7 @@ class Architecture:
 # The bundled local model (HuggingFaceTB/SmolLM2-135M config.json).
 SMOLLM2_135M = Architecture(
     name="SmolLM2-135M", n_layers=30, n_heads=9, n_kv_heads=3, head_dim=64, d_model=576,
-    context_length=8192, vocab_size=49152,
+    context_length=8192, vocab_size=49152, parameters=134_515_008,
 )
 
 

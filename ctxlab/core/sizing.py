@@ -16,6 +16,7 @@ from ctxlab.core.architecture import FP16_BYTES, Architecture
 BYTES_PER_WEIGHT = {"fp16": 2.0, "int8": 1.0, "int4": 0.5}
 CHINCHILLA_TOKENS_PER_PARAM = 20  # Hoffmann et al. 2022, compute-optimal training
 FLOPS_PER_PARAM_TOKEN = 6  # forward + backward, Kaplan et al. 2020: C ~ 6ND
+SAME_MODEL_TOLERANCE = 0.1  # a shape is used for parameter counts within 10 % of its own
 # Without a shape: dense transformers have ~12 L d^2 parameters and d ~ 128 L (GPT-3, Llama).
 WIDTH_PER_LAYER = 128
 PARAMS_PER_LAYER_WIDTH2 = 12
@@ -57,8 +58,16 @@ def parse_count(text: str, *, binary: bool = False) -> int:
 
 
 def kv_cache(params: int, tokens: int, architecture: Architecture | None) -> KVEstimate:
-    """KV cache at fp16 for ``tokens``: from the architecture, else estimated from ``params``."""
-    if architecture is not None:
+    """KV cache at fp16 for ``tokens``: from the architecture, else estimated from ``params``.
+
+    A shape known to belong to a model of another size (SmolLM2-135M's, asked about 7B)
+    says nothing about this one: then it is estimated too, and the basis says why.
+    """
+    shape = architecture
+    if shape is not None and shape.parameters and not (
+            1 - SAME_MODEL_TOLERANCE <= params / shape.parameters <= 1 + SAME_MODEL_TOLERANCE):
+        shape = None
+    if architecture is not None and shape is not None:
         per_token = architecture.kv_cache_bytes(1)
         a = architecture
         how = (f"{a.name}: {a.n_layers} layers x {a.n_kv_heads} KV heads x {a.head_dim} dims "
@@ -69,6 +78,9 @@ def kv_cache(params: int, tokens: int, architecture: Architecture | None) -> KVE
     per_token = 2 * layers * width * FP16_BYTES
     how = (f"estimate: ~{layers} layers of width ~{width:,} (12 L d^2 = N, d = 128 L), full "
            "multi-head attention; grouped-query models need 4-8x less")
+    if architecture is not None:  # it is another model's shape
+        how += (f" ({architecture.name}'s shape is for {format_count(architecture.parameters)} "
+                "parameters)")
     return KVEstimate(per_token * tokens, per_token, False, how)
 
 

@@ -52,3 +52,20 @@ def test_snapshot_size_tab(snap_compare, make_app) -> None:
         pilot.app.query_one("#size-params", Input).cursor_blink = False
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+async def test_7b_at_128k_is_the_cli_estimate_not_smollm2s_exact_cache(make_app) -> None:
+    """It said "KV cache 3.0 GB — exact" (SmolLM2's shape); `ctxlab size` says 73.1 GB."""
+    from ctxlab.core.sizing import parse_count, report_lines, size_report
+
+    cli = "\n".join(report_lines(size_report(parse_count("7B"), parse_count("128K", binary=True))))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await app.settled()
+        await pilot.press("6")
+        panel = app.query_one(SizePanel)
+        panel.configure(params="7B", context="128K")  # the shape select stays on SmolLM2
+        await pilot.pause()
+        value, how = panel.rows["KV cache, 131,072 tokens"]
+        assert how.startswith("estimate") and "SmolLM2-135M's shape is for 135M" in how
+        assert f"KV cache   {value} for the full window" in cli  # what `ctxlab size` prints
