@@ -111,3 +111,16 @@ async def test_notifications_status_and_narration_show_hostile_text(make_app) ->
         await pilot.press("2")  # the compare tab's table and pane titles
         await app.settled()
         assert app.session.document.text == HOSTILE[-1]
+
+
+async def test_a_split_flag_names_its_own_character_and_pieces_are_escaped_once(make_app) -> None:
+    """" 🇯" once showed U+0020, "1 tokens share it" and the piece '\\\\xf0\\\\x9f\\\\x87'."""
+    app = make_app("flag 🇯🇵 ok")
+    async with app.run_test(size=SIZE) as pilot:
+        await app.settled()
+        await pilot.press("right", "right")  # " 🇯": a space and 3 of the J's 4 bytes
+        inspector = app.query_one(Inspector)
+        assert inspector.fact("text") == repr(" 🇯")
+        assert inspector.fact("character") == "U+1F1EF REGIONAL INDICATOR SYMBOL LETTER J"
+        assert inspector.fact("kind") == "part of one character's bytes (2 tokens share it)"
+        assert inspector.fact("piece") == r"' \xf0\x9f\x87'"

@@ -31,15 +31,25 @@ def token_facts(spans: TokenSpans, tokenizer: str, index: int) -> list[tuple[str
         ("token", f"{index + 1:,} of {len(spans):,}"),
         ("id", str(token_id)),
         ("text", repr(spans.token_text(index))),
-        ("piece", repr(piece)),
+        ("piece", f"'{piece}'"),  # already escaped where it is not text (b'\\xf0' pieces)
         ("bytes", raw.hex(" ") if raw else "(none: control token)"),
         ("chars", f"{char_start:,}–{char_end:,} ({char_end - char_start})"),
         ("byte span", f"{byte_start:,}–{byte_end:,} ({byte_end - byte_start})"),
         ("kind", _kind(spans, index, piece)),
     ]
-    if spans.split[index] and char_end > char_start:
-        rows.append(("character", describe_char(spans.text[char_start])))
+    split_char = _split_char(spans, index)
+    if split_char is not None:
+        rows.append(("character", describe_char(spans.text[split_char])))
     return rows
+
+
+def _split_char(spans: TokenSpans, index: int) -> int | None:
+    """The character this token has only some bytes of (" 🇯" ends inside the flag's J)."""
+    if not spans.split[index] or spans.char_end[index] <= spans.char_start[index]:
+        return None
+    last = int(spans.char_end[index]) - 1
+    next_shares_it = index + 1 < len(spans) and spans.char_start[index + 1] <= last
+    return last if next_shares_it else int(spans.char_start[index])
 
 
 def loss_facts(surprisal: SurprisalMap, index: int) -> list[tuple[str, str]]:
@@ -62,8 +72,9 @@ def _kind(spans: TokenSpans, index: int, piece: str) -> str:
         return "special token"
     if BYTE_FALLBACK.match(piece):
         return "byte-fallback piece (one raw UTF-8 byte)"
-    if spans.split[index]:
-        sharing = int(((spans.char_start == spans.char_start[index]) & spans.split).sum())
+    char = _split_char(spans, index)
+    if char is not None:
+        sharing = int(((spans.char_start <= char) & (spans.char_end > char)).sum())
         return f"part of one character's bytes ({sharing} tokens share it)"
     return "ordinary"
 
