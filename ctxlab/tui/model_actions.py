@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 MODEL_TOKENIZER = "smollm2"  # the registry's name for the default model's tokenizer
 SURPRISAL_MAX_TOKENS = 2048  # longer documents: only their start is scored (two passes each)
+FORGETTING_SHARE = 4  # a window that holds everything shows nothing: use 1/4 of the tokens
 CHARS_PER_TOKEN_BOUND = 32  # so a book is not tokenized whole just to score its start
 
 
@@ -116,6 +117,7 @@ class ModelActions:
             spans = model.tokenizer.encode(head)
             if len(spans) > SURPRISAL_MAX_TOKENS:
                 head = head[: int(spans.char_end[SURPRISAL_MAX_TOKENS - 1])]
+            strategy = self._window_that_forgets(strategy, min(len(spans), SURPRISAL_MAX_TOKENS))
             result = surprisal_map(model, head, strategy, should_cancel=cancelled,
                                    progress=lambda step: report(f"surprisal: scoring {step}…"))
         except ModelUnavailable as exc:
@@ -127,6 +129,20 @@ class ModelActions:
             report("")
         if not cancelled():
             self.post_message(SurprisalReady(version, result, len(text)))
+
+    def _window_that_forgets(self, strategy: Strategy, tokens: int) -> Strategy:
+        """In the worker: a window holding all ``tokens`` would grey every token after a long
+        wait (the default budget did); use a quarter of them instead, and say so."""
+        from dataclasses import replace
+
+        if strategy.window is None or strategy.window < tokens or tokens < 2 * FORGETTING_SHARE:
+            return strategy
+        window = tokens // FORGETTING_SHARE
+        self.call_from_thread(
+            self.notify, f"Truncate's budget ({strategy.window:,}) holds all {tokens:,} scored "
+            f"tokens, so nothing could be forgotten: scoring under a {window:,}-token window "
+            "instead (a smaller budget in Truncate chooses one)", title="surprisal")
+        return replace(strategy, window=window)
 
     def _inspect(self, index: int) -> None:
         """Show token ``index`` of the token view, with its losses under the overlay."""
@@ -161,6 +177,10 @@ class ModelActions:
         if not self._current(message.version):
             return
         self.session.surprisal = message.surprisal
+        window, tokens = message.surprisal.strategy.window, len(message.surprisal.spans)
+        if window is not None and window >= tokens:
+            self.notify(f"the {window:,}-token window holds all {tokens:,} scored tokens: nothing"
+                        " was forgotten, so every token stays grey", title="surprisal")
         scored = len(message.surprisal.spans.text)
         if scored < message.total:
             self.notify(f"scored the first {len(message.surprisal.spans):,} model tokens "

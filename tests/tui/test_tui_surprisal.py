@@ -87,3 +87,20 @@ async def test_a_missing_model_offline_is_a_notification(make_app, monkeypatch) 
         assert any("Fetching SmolLM2" in m for m in messages)
         assert any("ctxlab model pull" in m for m in messages)
         assert app.session.surprisal is None and app.model_note == ""
+
+
+async def test_the_default_budget_still_shows_forgetting_and_says_why(make_app) -> None:
+    """The default budget (2,048) held every scored token: every token grey, no word why."""
+    require_asset("smollm2-135m-instruct-q4_1")
+    app = make_app(STORY)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.settled()
+        await pilot.press("s")
+        await app.settled()
+        overlay = app.session.surprisal
+        tokens = len(overlay.spans)
+        assert overlay.strategy.window == tokens // 4 < tokens
+        assert np.nanmax(overlay.delta) > 0  # something was forgotten
+        notes = [n.message for n in app._notifications]
+        assert any("holds all" in note and f"{tokens // 4}-token window" in note
+                   for note in notes)
