@@ -11,6 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, Label, Select, Static
 from textual.worker import get_current_worker
@@ -103,7 +104,7 @@ class TruncatePanel(Vertical):
             self.strategy = strategy
             self.query_one("#strategy", Select).value = strategy
         if budget is not None:
-            self.budget = max(1, int(budget))
+            self.budget = max(0, int(budget))
             self.query_one("#budget", Input).value = str(self.budget)
         if position is not None:
             self.position = max(0, position)
@@ -117,9 +118,19 @@ class TruncatePanel(Vertical):
     @work(thread=True, exclusive=True, group="truncate", exit_on_error=False)
     def _cut(self, spans: TokenSpans, tokenizer: str, budget: int, strategy: str,
              position: int) -> None:
-        result, positions = cut(spans, tokenizer, budget, strategy, position)
+        try:
+            result, positions = cut(spans, tokenizer, budget, strategy, position)
+        except ValueError as exc:  # a sliding window of 0 tokens: say so, keep the view
+            self.app.call_from_thread(self._show_problem, spans, f"{exc}: budget {budget}")
+            return
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_cut, spans, result, positions)
+
+    def _show_problem(self, spans: TokenSpans, problem: str) -> None:
+        if self._source is not None and self._source[0] is spans:
+            self.result = None
+            self.query_one(TokenView).restyle(dropped=None)
+            self.query_one("#truncate-summary", Static).update(Content.styled(problem, "red"))
 
     def _show_cut(self, spans: TokenSpans, result: Truncation, positions: int) -> None:
         if self._source is None or self._source[0] is not spans:
@@ -148,7 +159,7 @@ class TruncatePanel(Vertical):
     @on(Input.Submitted, "#budget")
     @on(Input.Changed, "#budget")
     def _budget_typed(self, event: Input.Changed | Input.Submitted) -> None:
-        if event.value.isdigit() and int(event.value) >= 1 and int(event.value) != self.budget:
+        if event.value.isdigit() and int(event.value) != self.budget:  # 0 keeps nothing
             self.budget = int(event.value)
             self.recompute()
 
