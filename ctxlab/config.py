@@ -88,7 +88,7 @@ def _coerce(key: str, value: Any, source: str) -> Any:
             return names
         if key == "keymap":
             if isinstance(value, str):
-                value = dict(pair.split("=", 1) for pair in value.split(",") if pair.strip())
+                value = _keymap_pairs(value)
             return {str(k).strip(): str(v).strip() for k, v in dict(value).items()}
         if key == "whitespace":
             if isinstance(value, str):
@@ -104,3 +104,18 @@ def _coerce(key: str, value: Any, source: str) -> Any:
         return str(value)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{source}: bad value for {key!r} ({value!r}): {exc}") from None
+
+
+def _keymap_pairs(value: str) -> dict[str, str]:
+    """``id=key,id=key`` (CTXLAB_KEYMAP; ``id=f1,f2`` gives one id two keys)."""
+    pairs: dict[str, str] = {}
+    for part in filter(str.strip, value.split(",")):
+        name, equals, keys = part.partition("=")
+        if not equals and pairs:
+            last = list(pairs)[-1]
+            pairs[last] += f",{part.strip()}"
+        elif not equals or not name.strip() or not keys.strip():
+            raise ValueError(f"{part.strip()!r} is not id=key (e.g. ctxlab.tab.compare=f2)")
+        else:
+            pairs[name] = keys
+    return pairs

@@ -32,6 +32,7 @@ from ctxlab.tui.documents import DocumentError, dropped_path, read_path, read_sa
 from ctxlab.tui.editor_text import EditorText
 from ctxlab.tui.glyphs import printable
 from ctxlab.tui.key_actions import KeyActions
+from ctxlab.tui.keymap import keymap_problems
 from ctxlab.tui.messages import (
     AnalysisProgress,
     CountsReady,
@@ -158,6 +159,8 @@ class CtxlabApp(KeyActions, ModelActions, DialogActions, App):
 
     async def on_mount(self) -> None:
         if self.settings.keymap:
+            for problem in keymap_problems(self.settings.keymap, self.key_bindings()):
+                self.notify(problem, title="keymap", severity="warning", timeout=10)
             self.set_keymap(dict(self.settings.keymap))
         await self.query_one(ComparePanel).set_tokenizers(self.session.compare)
         self._restyle_views()

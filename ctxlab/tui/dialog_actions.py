@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import events, work
+from textual.binding import Binding
 
 from ctxlab.core.spans import TokenSpans
 from ctxlab.tui.delivery import deliver, notify_delivered, notify_failed, safe_filename
@@ -131,13 +132,17 @@ class DialogActions:
 
     def action_help(self) -> None:
         from ctxlab.tui.screens.help_screen import HelpScreen
+
+        self.push_screen(HelpScreen(self.key_bindings(), self.settings.keymap))
+
+    def key_bindings(self) -> list[Binding]:
+        """Every binding a user can remap: the app's and its panels'."""
         from ctxlab.tui.widgets.recall_panel import RecallPanel
         from ctxlab.tui.widgets.token_view import TokenView
         from ctxlab.tui.widgets.truncate_panel import TruncatePanel
 
-        bindings = [*self.BINDINGS, *TokenView.BINDINGS, *TruncatePanel.BINDINGS,
-                    *RecallPanel.BINDINGS]
-        self.push_screen(HelpScreen(bindings, self.settings.keymap))
+        return [*self.BINDINGS, *TokenView.BINDINGS, *TruncatePanel.BINDINGS,
+                *RecallPanel.BINDINGS]
 
 
 def suggested_path(source: Path | None, name: str) -> Path:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Input, Static
 
+from ctxlab.config import ConfigError, load_settings
 from ctxlab.tui.widgets.truncate_panel import TruncatePanel
 
 SIZE = (120, 40)
@@ -29,3 +31,26 @@ async def test_a_typed_budget_of_0_cuts_everything_or_says_why(make_app) -> None
         assert panel.result is None
         summary = str(app.query_one("#truncate-summary", Static).render())
         assert "budget 0" in summary and "positive" in summary
+
+
+def test_a_malformed_keymap_variable_is_one_clear_line(tmp_path) -> None:
+    env = {"CTXLAB_CONFIG": str(tmp_path / "none.toml"), "CTXLAB_KEYMAP": "ctxlab.tab.compare"}
+    with pytest.raises(ConfigError, match=r"'ctxlab.tab.compare' is not id=key \(e.g. "):
+        load_settings(env=env)
+    env["CTXLAB_KEYMAP"] = "ctxlab.help=f1,f2,ctxlab.tab.compare=f3"
+    assert dict(load_settings(env=env).keymap) == {"ctxlab.help": "f1,f2",
+                                                   "ctxlab.tab.compare": "f3"}
+
+
+async def test_keymap_problems_are_notified_at_start_up(make_app) -> None:
+    """An unknown id was ignored and a key given to two actions made one unreachable."""
+    app = make_app(keymap={"ctxlab.no.such": "f5", "ctxlab.tab.compare": "t"})
+    async with app.run_test(size=SIZE) as pilot:
+        await app.settled()
+        notes = [n.message for n in app._notifications]
+        assert any("'ctxlab.no.such'" in note for note in notes)
+        assert any("'t' is bound to ctxlab.tab.compare and ctxlab.tokenizer.next" in note
+                   for note in notes)
+        await pilot.press("t")
+        await app.settled()
+        assert app.query_one("#tabs").active == "compare"  # the remap itself still applies
