@@ -44,6 +44,7 @@ from ctxlab.tui.model_actions import ModelActions
 from ctxlab.tui.session import Session
 from ctxlab.tui.token_styles import heat_levels
 from ctxlab.tui.widgets.compare import ComparePanel
+from ctxlab.tui.widgets.editor import DocumentEditor
 from ctxlab.tui.widgets.heatmap import RecallHeatmap
 from ctxlab.tui.widgets.inspector import Inspector
 from ctxlab.tui.widgets.narration import Narration
@@ -136,7 +137,7 @@ class CtxlabApp(KeyActions, ModelActions, DialogActions, App):
                 yield Static(id="mode-bar")
                 with Horizontal(id="tokens-body"):
                     with Vertical(id="token-column"):
-                        yield TextArea(id="editor", soft_wrap=True)
+                        yield DocumentEditor(id="editor", soft_wrap=True)
                         yield TokenView(id="token-view")
                     yield Inspector(id="inspector")
             with TabPane("Compare", id="compare"):

@@ -166,7 +166,7 @@ async def test_budget_and_strategy_keys_grey_out_dropped_tokens(make_app) -> Non
         await pilot.press("minus")
         await app.settled()
         assert panel.budget == 50 and panel.result.kept_tokens == 50
-        await pilot.press("s")  # head -> tail
+        await pilot.press("m")  # head -> tail
         await app.settled()
         assert panel.strategy == "tail" and panel.result.kept[-1][1] == len(view.spans)
         assert not view.paint.dropped[-1] and view.paint.dropped[0]

@@ -6,6 +6,7 @@ import pytest
 from textual.widgets import Input, Static
 
 from ctxlab.config import ConfigError, load_settings
+from ctxlab.tui.widgets.compare import ComparePanel
 from ctxlab.tui.widgets.truncate_panel import TruncatePanel
 
 SIZE = (120, 40)
@@ -54,3 +55,33 @@ async def test_keymap_problems_are_notified_at_start_up(make_app) -> None:
         await pilot.press("t")
         await app.settled()
         assert app.query_one("#tabs").active == "compare"  # the remap itself still applies
+
+
+async def test_sliding_the_window_scrolls_the_view_to_it(make_app) -> None:
+    app = make_app("".join(f"line {n} of a long document\n" for n in range(400)))
+    async with app.run_test(size=SIZE) as pilot:
+        await app.settled()
+        app.set_truncation(budget=200, strategy="sliding")
+        await pilot.press("4")
+        await app.settled()
+        for _ in range(6):
+            await pilot.press("full_stop")
+            await app.settled()
+        panel = app.query_one(TruncatePanel)
+        view = app.query_one("#truncate-view")
+        assert panel.position == 6
+        first_kept = panel.result.kept[0][0]
+        row = view.paint.layout.row_of_char(int(view.spans.char_start[first_kept]))
+        top = round(view.scroll_y)
+        assert top <= row < top + view.scrollable_content_region.height
+
+
+async def test_lesson_sized_compare_sets_draw_every_pane(make_app) -> None:
+    names = ["r50k_base", "cl100k_base", "o200k_base", "p50k_base", "gpt2"]
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await app.settled()
+        await app.set_compare(names)
+        await pilot.press("2")
+        await app.settled()
+        assert list(app.query_one(ComparePanel).views()) == names

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.keys import format_key
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
@@ -48,9 +49,18 @@ def bindings_table(bindings: Iterable[Binding], keymap: Mapping[str, str]) -> st
     rows = ["| key | action | binding id |", "|---|---|---|"]
     for binding in bindings:
         if binding.id:
-            rows.append(f"| `{keymap.get(binding.id, binding.key)}` | {binding.description} "
-                        f"| `{binding.id}` |")
+            keys = keymap.get(binding.id, binding.key)
+            rows.append(f"| `{key_names(keys)}` | {binding.description} | `{binding.id}` |")
     return "\n".join(rows)
+
+
+def key_names(keys: str) -> str:
+    """``full_stop,comma,ctrl+s`` as a user types them: ``. , ctrl+s``."""
+    def name(key: str) -> str:
+        *modifiers, last = key.strip().split("+")
+        return "+".join([*modifiers, format_key(last)])
+
+    return " ".join(name(key) for key in keys.split(","))
 
 
 class HelpScreen(ModalScreen[None]):

@@ -20,7 +20,7 @@ from ctxlab.core.text_layout import CellMetrics
 from ctxlab.tui.glyphs import printable
 from ctxlab.tui.widgets.token_view import TokenView
 
-MAX_PANES = 4
+MAX_PANES = 6  # lessons compare five tokenizers side by side
 LEGEND = Content.from_markup("[u bold #ffd75f]underlined[/]: not shared by all")
 
 

@@ -51,7 +51,7 @@ class TruncatePanel(Vertical):
     BINDINGS = [
         Binding("plus,equals_sign", "budget(2.0)", "Budget ×2", id="ctxlab.budget.more"),
         Binding("minus", "budget(0.5)", "Budget ÷2", id="ctxlab.budget.less"),
-        Binding("s", "next_strategy", "Strategy", id="ctxlab.strategy.next"),
+        Binding("m", "next_strategy", "Strategy", id="ctxlab.strategy.next"),  # s: surprisal
         Binding("full_stop", "slide(1)", "Window →", id="ctxlab.window.next"),
         Binding("comma", "slide(-1)", "Window ←", id="ctxlab.window.previous"),
     ]
@@ -137,7 +137,10 @@ class TruncatePanel(Vertical):
             return  # the text or tokenizer changed while this was computed
         self.result, self.positions = result, positions
         self.position = min(self.position, positions - 1)
-        self.query_one(TokenView).restyle(dropped=dropped_mask(len(spans), result.kept))
+        view = self.query_one(TokenView)
+        view.restyle(dropped=dropped_mask(len(spans), result.kept))
+        if self.strategy == SLIDING and result.kept:  # the window slid: show where it is now
+            view.move_cursor(result.kept[0][0])
         self.query_one("#truncate-summary", Static).update(self.summary())
         self.post_message(self.Changed(result))
 
