@@ -434,6 +434,8 @@ class CtxlabApp(KeyActions, ModelActions, DialogActions, App):
     @on(TabbedContent.TabActivated, "#tabs")
     def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
         """Focus the tab's main widget, so its keys (cursor, budget, strategy) work at once."""
+        if not self._mounted:
+            return  # the tabs are still mounting: `_tabs_ready` shows the tab asked for
         if event.pane.id == "compare":
             self._show_compare()
         elif event.pane.id == "windows":
