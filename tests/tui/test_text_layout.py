@@ -55,11 +55,8 @@ def test_wide_characters_answer_for_both_cells() -> None:
     assert layout.cell_of_char(2) == 3
 
 
-def test_a_megabyte_wraps_in_well_under_a_second() -> None:
-    import time
-
+def test_a_megabyte_wraps_into_lines_that_cover_it() -> None:
+    """Wrap speed is measured by benchmarks/tui_bench.py; here: the rows of a big text."""
     text = ("word " * 40 + "\n") * 5000 + "x" * 100_000
-    started = time.perf_counter()
     layout = layout_of(text, 100)
-    assert time.perf_counter() - started < 1.0
-    assert len(layout) > 5000
+    assert len(layout) == 5000 * 3 + 1000  # 200 cells wrap into 2 rows + the newline row; 1000 rows of x
