@@ -17,12 +17,13 @@ def write(tmp_path, body: str):
     return path
 
 
-def test_the_lessons_ship_in_order_with_recordings():
+def test_the_nine_lessons_ship_in_order_with_recordings():
     lessons = list_lessons()
-    assert [lesson.number for lesson in lessons] == [1, 2, 3, 4, 5, 6, 8]
+    assert [lesson.number for lesson in lessons] == list(range(1, 10))
     assert [lesson.name for lesson in lessons] == [
         "notepad-sizes", "dragon-colour", "tokens-not-words", "lost-in-the-middle",
-        "chat-overhead", "what-is-a-parameter", "scaling-laws"]
+        "chat-overhead", "what-is-a-parameter", "bigger-brain", "scaling-laws",
+        "real-sliding-window"]
     for lesson in lessons:
         assert lesson.record_path.is_file(), lesson.name
         assert all(step.show in SHOWS and step.narration for step in lesson.steps)

@@ -25,7 +25,7 @@ from ctxlab.core.lessons.runner import (
     unmet,
 )
 
-RECORDED_ONLY: tuple[str, ...] = ()  # long lessons: replayed by --verify, not here
+RECORDED_ONLY = ("bigger-brain", "real-sliding-window")  # replayed by --verify, not here
 _played: dict[str, list] = {}
 
 
