@@ -59,11 +59,12 @@ class LessonApp(CtxlabApp):
     async def _set_up(self, step: Step) -> None:
         text, tokenizer, tab = _document(step), None, "tokens"
         if step.show == "window":
-            from ctxlab.core.lessons.text_steps import step_window
+            from ctxlab.core.lessons.text_steps import WINDOW_STRATEGY, step_window
 
             window = step_window(step)
             tokenizer = step.get("tokenizers", [window.tokenizer])[0]
-            self.set_truncation(budget=window.context, strategy=step.get("strategy", "tail"))
+            self.set_truncation(budget=window.context,
+                                strategy=step.get("strategy", WINDOW_STRATEGY))
             tab = "truncate"
         elif step.show in ("tokens", "languages"):
             await self.set_compare(list(step.get("tokenizers")))
@@ -102,12 +103,14 @@ class LessonApp(CtxlabApp):
         fewer document tokens than the window; the observation says exactly which.
         """
         seen = result.observation.get("seen_tokens") if result.step.show == "ask" else None
-        strategy = result.step.get("strategy", "full")
-        if not seen or strategy == "full":
+        from ctxlab.core.strategies import strategy as find_strategy
+
+        record = find_strategy(result.step.get("strategy", "full"))
+        if not seen or not record.needs_window:
             return
         budget = sum(end - start for start, end in seen)
-        # At the answer, a sliding window reaches back over the newest tokens: a tail cut.
-        self.set_truncation(budget=budget, strategy="tail" if strategy == "sliding" else strategy)
+        # At the answer, a sliding window reaches back over the newest tokens: an end kept.
+        self.set_truncation(budget=budget, strategy="keep-end" if record.slides else record.name)
 
     def _markdown(self, step: Step, result: StepResult | None) -> str:
         where = f"step {self.step_index + 1} of {len(self.lesson.steps)}"

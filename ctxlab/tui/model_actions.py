@@ -87,11 +87,13 @@ class ModelActions:
         self._score(doc.version, doc.text, self.surprisal_strategy())
 
     def surprisal_strategy(self) -> Strategy:
-        """The truncate tab's budget as the window: sinks + recent if chosen there, else sliding."""
+        """The truncate tab's budget as the window: its strategy's attention mask, else sliding."""
         from ctxlab.core.probes.context import Strategy
+        from ctxlab.core.strategies import STRATEGIES
 
         panel = self.query_one(TruncatePanel)
-        return Strategy("sinks" if panel.strategy == "sinks" else "sliding", panel.budget)
+        masked = STRATEGIES[panel.strategy].mask is not None
+        return Strategy(panel.strategy if masked else "sliding", panel.budget)
 
     def surprisal_off(self) -> None:
         self.workers.cancel_group(self, "surprisal")

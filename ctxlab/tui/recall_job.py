@@ -12,13 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ctxlab.core.model.loader import LocalModel
-from ctxlab.core.probes.context import STRATEGY_KINDS, Strategy, build_prompt, view
+from ctxlab.core.probes.context import Strategy, build_prompt, parse_strategies, view
 from ctxlab.core.probes.needles import Haystack, Needle
 from ctxlab.core.probes.recall import GridSpec, Trial
 from ctxlab.core.spans import TokenSpans
 from ctxlab.core.text_layout import CellMetrics, measure
+from ctxlab.core.truncation import dropped_mask
 from ctxlab.tui.glyphs import cell_width
-from ctxlab.tui.widgets.truncate_panel import dropped_mask
 
 MAX_LENGTH = 8192  # the default model's context
 
@@ -40,7 +40,7 @@ class RecallForm:
     depths: str = "0,50,100"  # percent of the document before the needle
     lengths: str = "256,512"  # document tokens
     window: str = "256"  # W for every strategy but full (the whole prompt counts)
-    strategies: str = "full,truncate,sliding,sinks"
+    strategies: str = "full,keep-end,sliding,sinks"
     needles: str = "1"
 
     def spec(self) -> tuple[GridSpec, int]:
@@ -54,13 +54,13 @@ class RecallForm:
         window = _numbers(self.window, "W")[0]
         if window < 1 or window != int(window):
             raise ValueError("W: a whole number of tokens")
-        kinds = list(dict.fromkeys(s for s in self.strategies.replace(" ", "").split(",") if s))
-        if not kinds or any(k not in STRATEGY_KINDS for k in kinds):
-            raise ValueError(f"strategies: some of {', '.join(STRATEGY_KINDS)}")
+        try:
+            strategies = parse_strategies(self.strategies, int(window))
+        except ValueError as exc:
+            raise ValueError(f"strategies: {exc}") from None
         needles = int(_numbers(self.needles, "needles")[0])
         if needles < 1:
             raise ValueError("needles: at least 1")
-        strategies = tuple(Strategy(k, None if k == "full" else int(window)) for k in kinds)
         spec = GridSpec(depths=tuple(d / 100 for d in depths), lengths=tuple(lengths),
                         strategies=strategies)
         return spec, needles

@@ -84,12 +84,10 @@ def surprisal_map(model: LocalModel, text: str, strategy: Strategy, *,
     full = token_losses(model, ids, should_cancel=should_cancel)
     if progress:
         progress(strategy.label)
-    if strategy.kind == "full":
+    if not strategy.record.needs_window:
         windowed = full.copy()
-    elif strategy.kind == "truncate":
-        from ctxlab.core.truncation import truncate
-
-        kept = truncate(spans, strategy.window or 0, strategy.truncation, sinks=strategy.sinks).kept
+    elif strategy.record.cuts_tokens:
+        kept = strategy.kept_tokens(spans, strategy.window or 0)
         index = np.concatenate([np.arange(s, e) for s, e in kept]) if kept else np.zeros(0, int)
         windowed = np.full(len(ids), np.nan, dtype=np.float32)
         windowed[index] = token_losses(model, ids[index], should_cancel=should_cancel)
