@@ -12,14 +12,13 @@ from ctxlab.commands.model import MODEL_HELP, load_for_cli
 from ctxlab.core.strategies import SINKS, STRATEGIES, model_strategies
 
 
-def _numbers(text: str, kind: type, what: str) -> list:
+def _numbers(text: str, what: str, *, whole: bool = False) -> list:
+    from ctxlab.core.number_lists import parse_numbers, parse_whole_numbers
+
     try:
-        values = [kind(part) for part in text.replace(" ", "").split(",") if part]
-    except ValueError:
-        raise click.BadParameter(f"{what} must be comma-separated numbers, got {text!r}") from None
-    if not values or any(v < 0 for v in values):
-        raise click.BadParameter(f"{what} must be non-negative numbers, got {text!r}")
-    return values
+        return (parse_whole_numbers if whole else parse_numbers)(text, what)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @click.command()
@@ -65,12 +64,12 @@ def command(depths, lengths, strategies, window, sinks, needle_count, distances,
         if distances:
             limited = [s for s in chosen if s.window] or [Strategy("sliding", window)]
             result = recall.run_recall_vs_distance(
-                model, limited[0], _numbers(distances, int, "--distances"), needles, filler,
+                model, limited[0], _numbers(distances, "--distances", whole=True), needles, filler,
                 progress=advance)
         else:
             spec = recall.GridSpec(
-                depths=tuple(d / 100 for d in _numbers(depths, float, "--depths")),
-                lengths=tuple(_numbers(lengths, int, "--lengths")), strategies=chosen)
+                depths=tuple(d / 100 for d in _numbers(depths, "--depths")),
+                lengths=tuple(_numbers(lengths, "--lengths", whole=True)), strategies=chosen)
             result = recall.run_needle_grid(model, spec, needles, filler, progress=advance)
     _print_result(result)
     if json_path is not None:

@@ -11,6 +11,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from ctxlab.core.samples import list_samples
 from ctxlab.core.strategies import truncations
 from ctxlab.core.tokenizers import specs
+from ctxlab.tui.tabs import TABS
 
 if TYPE_CHECKING:
     from ctxlab.tui.app import CtxlabApp
@@ -41,8 +42,9 @@ def palette_commands(app: CtxlabApp) -> list[Command]:
          app.run_recall),
         ("Help", "keys and what the screens show", app.action_help),
     ]
-    for tab, title in app.TABS:
-        commands.append((f"Show {title}", f"switch to the {title} tab", partial(app.show_tab, tab)))
+    for tab in TABS:
+        commands.append((f"Show {tab.title}", f"switch to the {tab.title} tab",
+                         partial(app.show_tab, tab.id)))
     for name, spec in specs().items():
         commands.append((f"Tokenizer: {name}", spec.description, partial(app.set_tokenizer, name)))
     for record in truncations():

@@ -94,10 +94,7 @@ class DialogActions:
 
     def action_help(self) -> None:
         from ctxlab.tui.screens.help_screen import HelpScreen
-        from ctxlab.tui.widgets.recall_panel import RecallPanel
-        from ctxlab.tui.widgets.token_view import TokenView
-        from ctxlab.tui.widgets.truncate_panel import TruncatePanel
+        from ctxlab.tui.tabs import tab_widget_bindings
 
-        bindings = [*self.BINDINGS, *TokenView.BINDINGS, *TruncatePanel.BINDINGS,
-                    *RecallPanel.BINDINGS]
+        bindings = [*self.BINDINGS, *tab_widget_bindings()]
         self.push_screen(HelpScreen(bindings, self.settings.keymap))

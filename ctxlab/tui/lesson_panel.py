@@ -18,9 +18,8 @@ from ctxlab.config import Settings
 from ctxlab.core.lessons.documents import step_text
 from ctxlab.core.lessons.loader import Lesson, LessonError, Step
 from ctxlab.core.lessons.runner import LessonRun, StepResult
+from ctxlab.core.model import DEFAULT_MODEL
 from ctxlab.tui.app import CtxlabApp
-
-LOCAL_MODEL_TOKENIZER = "smollm2"
 
 
 class LessonApp(CtxlabApp):
@@ -70,7 +69,7 @@ class LessonApp(CtxlabApp):
             await self.set_compare(list(step.get("tokenizers")))
             tab = "compare"
         elif step.show == "ask":
-            tokenizer = LOCAL_MODEL_TOKENIZER
+            tokenizer = DEFAULT_MODEL
             if step.get("strategy", "full") != "full":  # grey out what the model cannot see
                 self.set_truncation(budget=step.get("window"), strategy=step.get("strategy"))
                 tab = "truncate"

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.worker import get_current_worker
 
+from ctxlab.core.model import DEFAULT_MODEL
 from ctxlab.tui.analysis import Throttle
 from ctxlab.tui.messages import ModelProgress, SurprisalReady
 from ctxlab.tui.token_styles import HEAT, HEAT_LABELS, UNSCORED_FG
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from ctxlab.core.probes.context import Strategy
     from ctxlab.tui.session import Session
 
-MODEL_TOKENIZER = "smollm2"  # the registry's name for the default model's tokenizer
 SURPRISAL_MAX_TOKENS = 2048  # longer documents: only their start is scored (two passes each)
 CHARS_PER_TOKEN_BOUND = 32  # so a book is not tokenized whole just to score its start
 
@@ -132,13 +132,13 @@ class ModelActions:
     def _inspect(self, index: int) -> None:
         """Show token ``index`` of the token view, with its losses under the overlay."""
         view, overlay = self.query_one("#token-view", TokenView), self.session.surprisal
-        tokenizer = MODEL_TOKENIZER if overlay else self.session.tokenizer
+        tokenizer = DEFAULT_MODEL if overlay else self.session.tokenizer
         self.query_one(Inspector).show_token(view.spans, tokenizer, index, overlay)
 
     def overlay_status(self) -> str:
         """The status line says the view shows the model's tokens, not the chosen tokenizer's."""
         overlay = self.session.surprisal
-        return f" · overlay: {MODEL_TOKENIZER}'s {len(overlay.spans):,} tokens" if overlay else ""
+        return f" · overlay: {DEFAULT_MODEL}'s {len(overlay.spans):,} tokens" if overlay else ""
 
     def model_status(self) -> str:
         return f" · {self.model_note}" if self.model_note else ""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ctxlab.core.model.loader import LocalModel
+from ctxlab.core.number_lists import parse_numbers
 from ctxlab.core.probes.context import Strategy, build_prompt, parse_strategies, view
 from ctxlab.core.probes.needles import Haystack, Needle
 from ctxlab.core.probes.recall import GridSpec, Trial
@@ -21,16 +22,6 @@ from ctxlab.core.truncation import dropped_mask
 from ctxlab.tui.glyphs import cell_width
 
 MAX_LENGTH = 8192  # the default model's context
-
-
-def _numbers(text: str, what: str) -> list[float]:
-    try:
-        values = [float(part) for part in text.replace(" ", "").split(",") if part]
-    except ValueError:
-        raise ValueError(f"{what}: comma-separated numbers, not {text!r}") from None
-    if not values:
-        raise ValueError(f"{what}: give at least one number")
-    return values
 
 
 @dataclass(frozen=True)
@@ -45,20 +36,20 @@ class RecallForm:
 
     def spec(self) -> tuple[GridSpec, int]:
         """The grid and how many needles; a ValueError names the field that is wrong."""
-        depths = _numbers(self.depths, "depths")
+        depths = parse_numbers(self.depths, "depths")
         if any(not 0 <= d <= 100 for d in depths):
             raise ValueError("depths: percentages from 0 to 100")
-        lengths = [int(n) for n in _numbers(self.lengths, "lengths")]
+        lengths = [int(n) for n in parse_numbers(self.lengths, "lengths")]
         if any(not 1 <= n <= MAX_LENGTH for n in lengths):
             raise ValueError(f"lengths: from 1 to {MAX_LENGTH:,} tokens")
-        window = _numbers(self.window, "W")[0]
+        window = parse_numbers(self.window, "W")[0]
         if window < 1 or window != int(window):
             raise ValueError("W: a whole number of tokens")
         try:
             strategies = parse_strategies(self.strategies, int(window))
         except ValueError as exc:
             raise ValueError(f"strategies: {exc}") from None
-        needles = int(_numbers(self.needles, "needles")[0])
+        needles = int(parse_numbers(self.needles, "needles")[0])
         if needles < 1:
             raise ValueError("needles: at least 1")
         spec = GridSpec(depths=tuple(d / 100 for d in depths), lengths=tuple(lengths),

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ctxlab.core.documents import Decoding
 from ctxlab.core.spans import TokenSpans
 from ctxlab.core.text_layout import CellMetrics, TextLayout
 from ctxlab.tui.analysis import AnalysisRequest
@@ -25,6 +26,7 @@ class Document:
     name: str = "untitled"
     path: Path | None = None
     version: int = 0
+    decoding: Decoding = Decoding()  # how the source's bytes were read (lossy: U+FFFD inside)
 
 
 @dataclass
@@ -42,11 +44,16 @@ class Session:
     surprisal: SurprisalMap | None = None  # the overlay's losses, in the model's own tokens
     _words: tuple[int, int] | None = None  # (version, count)
 
-    def replace_text(self, text: str, name: str | None = None, path: Path | None = None) -> None:
-        """New text: everything derived is stale."""
+    def replace_text(self, text: str, name: str | None = None, path: Path | None = None,
+                     decoding: Decoding | None = None) -> None:
+        """New text: everything derived is stale. Without ``name`` it is an edit of the same
+        source, which keeps its path and decoding."""
         doc = self.document
-        self.document = Document(text, name or doc.name, path if name else doc.path,
-                                 doc.version + 1)
+        if name:
+            source = (name, path, decoding or Decoding())
+        else:
+            source = (doc.name, doc.path, doc.decoding)
+        self.document = Document(text, source[0], source[1], doc.version + 1, source[2])
         self.metrics = self.layout = None
         self.surprisal = None
         self.forget_tokens()

@@ -59,7 +59,8 @@ def test_a_strategy_that_cuts_nothing_is_refused_by_truncate(load_tokenizer):
 
 
 def test_cli_help_and_choices_come_from_the_registry():
-    from ctxlab.commands import recall, surprisal, truncate as truncate_command
+    from ctxlab.commands import recall, surprisal
+    from ctxlab.commands import truncate as truncate_command
 
     shown = CliRunner().invoke(truncate_command.command, ["--help"]).output
     for record in strategies.truncations():

@@ -78,7 +78,7 @@ async def test_an_unknown_tokenizer_is_a_notification_not_a_crash(make_app) -> N
         app.set_tokenizer("no-such-tokenizer")
         await app.settled()
         assert "no-such-tokenizer" in app.session.errors
-        assert any("no-such-tokenizer" in (n.title or "") for n in app._notifications)
+        assert any("no-such-tokenizer" in (n.title or "") for n in app.notices)
         assert app.session.document.text.startswith("The dragon")
 
 
@@ -166,9 +166,9 @@ async def test_budget_and_strategy_keys_grey_out_dropped_tokens(make_app) -> Non
         await pilot.press("minus")
         await app.settled()
         assert panel.budget == 50 and panel.result.kept_tokens == 50
-        await pilot.press("s")  # head -> tail
+        await pilot.press("s")  # keep-start -> keep-end
         await app.settled()
-        assert panel.strategy == "tail" and panel.result.kept[-1][1] == len(view.spans)
+        assert panel.strategy == "keep-end" and panel.result.kept[-1][1] == len(view.spans)
         assert not view.paint.dropped[-1] and view.paint.dropped[0]
 
 

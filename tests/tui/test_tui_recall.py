@@ -96,7 +96,7 @@ async def test_a_bad_form_field_is_a_notification_not_a_run(make_app):
         panel.configure(strategies="full,bogus")
         await pilot.press("r")
         assert not panel.running and not list(app.workers)
-        assert any("strategies" in n.message for n in app._notifications)
+        assert any("strategies" in n.message for n in app.notices)
 
 
 def test_snapshot_recall_tab_after_a_tiny_run(snap_compare, make_app) -> None:

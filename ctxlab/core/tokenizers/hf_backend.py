@@ -34,6 +34,11 @@ class HFTokenizer:
     """A ``tokenizers.Tokenizer``; spans from byte-level pieces when exact, else from offsets."""
 
     def __init__(self, tokenizer, info: TokenizerInfo) -> None:
+        # Set once, not per call: a tokenizer.json may ship truncation or padding (which would
+        # cut or pad what we count), and user text never parses "<|endoftext|>" as special.
+        tokenizer.no_truncation()
+        tokenizer.no_padding()
+        tokenizer.encode_special_tokens = True
         self._tok = tokenizer
         self.info = info
         self._special_ids = np.array(sorted(info.special_tokens.values()), dtype=np.int64)
@@ -84,9 +89,20 @@ class HFTokenizer:
                 lengths[token_id] = len(piece)
         return lengths
 
+    @cached_property
+    def _parsing_specials(self):
+        """A copy that reads special-token text as the special token (``allow_special``)."""
+        from tokenizers import Tokenizer
+
+        tok = Tokenizer.from_str(self._tok.to_str())
+        tok.no_truncation()
+        tok.no_padding()
+        tok.encode_special_tokens = False
+        return tok
+
     def _encoding(self, text: str, allow_special: bool):
-        self._tok.encode_special_tokens = not allow_special
-        return self._tok.encode(text, add_special_tokens=False)
+        tok = self._parsing_specials if allow_special else self._tok
+        return tok.encode(text, add_special_tokens=False)
 
     def encode(self, text: str, *, allow_special: bool = False) -> TokenSpans:
         enc = self._encoding(text, allow_special)
@@ -102,7 +118,6 @@ class HFTokenizer:
         return len(self._encoding(text, allow_special).ids)
 
     def count_batch(self, texts: Sequence[str]) -> list[int]:
-        self._tok.encode_special_tokens = True
         return [len(e.ids) for e in self._tok.encode_batch(list(texts), add_special_tokens=False)]
 
     def decode(self, ids: Sequence[int]) -> str:
