@@ -51,7 +51,7 @@ async def test_a_tiny_grid_fills_the_heatmap_and_a_cell_shows_what_the_model_saw
                 assert ("✓" if trial.recalled else "✗") in heatmap.get_cell_at(
                     Coordinate(row, column)).plain
 
-        await pilot.press("right")  # truncate 128, needle at the start: cut off
+        await pilot.press("right")  # keep-end 128, needle at the start: cut off
         await app.settled()
         (trial,) = heatmap.trials_at(Coordinate(0, 1))
         answer = str(app.query_one("#recall-answer").render())
