@@ -48,7 +48,7 @@ def parse_json(data: bytes | str, label: str, *, expect: type = dict) -> Any:
     except (ValueError, RecursionError) as exc:  # huge integers, absurd nesting
         raise JSONFileError(f"{label} is not usable JSON ({type(exc).__name__})") from None
     if not isinstance(value, expect):
-        names = {dict: "an object", list: "an array"}
+        names: dict[type, str] = {dict: "an object", list: "an array"}
         raise JSONFileError(f"{label} should be {names.get(expect, expect.__name__)}, "
                             f"not {_json_kind(value)}")
     return value

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 from textual.widgets import Input, TextArea
 
+from ctxlab.core.documents import read_sample
 from ctxlab.core.tokenizers import get_tokenizer
 from ctxlab.tui.widgets.compare import ComparePanel
 from ctxlab.tui.widgets.inspector import Inspector
@@ -211,7 +212,9 @@ async def test_open_dialog_opens_a_sample(make_app) -> None:
         await pilot.press("enter")
         await app.settled()
         assert app.session.document.name == "dragon_story.md"
-        assert app.session.document.text.startswith("#") or app.session.document.text
+        sample = read_sample("dragon_story")
+        assert app.session.document.text == sample.text and sample.text.startswith("# ")
+        assert app.session.document.path == sample.path
 
 
 async def test_palette_switches_the_tokenizer(make_app) -> None:
