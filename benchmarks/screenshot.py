@@ -19,9 +19,9 @@ from pathlib import Path
 from textual.worker import WorkerCancelled
 
 from ctxlab.config import Settings
+from ctxlab.core.documents import read_sample
 from ctxlab.core.lessons.loader import load_lesson
 from ctxlab.tui.app import CtxlabApp
-from ctxlab.tui.documents import read_sample
 from ctxlab.tui.lesson_panel import LessonApp
 from ctxlab.tui.widgets.narration import Narration
 from ctxlab.tui.widgets.token_view import TokenView
@@ -43,8 +43,8 @@ async def settled(app: CtxlabApp) -> None:
 
 
 async def token_view(out: Path) -> None:
-    text, path = read_sample("dragon_story")
-    app = CtxlabApp(SETTINGS, text=text, name=path.name, path=path)
+    sample = read_sample("dragon_story")
+    app = CtxlabApp(SETTINGS, text=sample.text, name=sample.name, path=sample.path)
     async with app.run_test(size=(120, 36)) as pilot:
         await settled(app)
         await pilot.press(*["right"] * 12, "w")

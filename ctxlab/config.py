@@ -7,7 +7,7 @@ The file is ``$CTXLAB_CONFIG`` or ``~/.config/ctxlab/config.toml``, e.g.::
     colours = "id"                           # or "alternate"
     whitespace = true
     budget = 4096
-    strategy = "middle"
+    strategy = "cut-middle"                  # see `ctxlab truncate --help`
 
     [keymap]                                 # binding id -> key(s)
     "ctxlab.tab.compare" = "f2"
@@ -39,7 +39,7 @@ class Settings:
     colours: str = "alternate"  # token colours: "alternate" or "id"
     whitespace: bool = False  # draw spaces, tabs and newlines as glyphs
     budget: int = 2048  # truncation budget in tokens
-    strategy: str = "middle"  # truncation strategy
+    strategy: str = "cut-middle"  # truncation strategy (a name from ctxlab.core.strategies)
 
 
 def config_path(env: Mapping[str, str] | None = None) -> Path:
@@ -99,6 +99,10 @@ def _coerce(key: str, value: Any, source: str) -> Any:
             if budget < 1:
                 raise ValueError("must be at least 1")
             return budget
+        if key == "strategy":
+            from ctxlab.core.strategies import canonical
+
+            return canonical(str(value))
         if key == "colours" and value not in ("alternate", "id"):
             raise ValueError("must be 'alternate' or 'id'")
         return str(value)

@@ -21,32 +21,26 @@ from ctxlab.commands.errors import EXIT_INPUT, CtxlabError, friendly_errors
 def command(file: str | None, sample: str | None, tokenizers: tuple[str, ...]) -> None:
     """Open the TUI on FILE, a bundled sample, or stdin."""
     from ctxlab.config import load_settings
-    from ctxlab.core.textfile import read_text_stream
-    from ctxlab.tui.documents import MAX_DOCUMENT_BYTES, DocumentError, read_path, read_sample
+    from ctxlab.core.documents import Document, DocumentError, read_path, read_sample, read_stream
 
     settings = load_settings(flags={"tokenizers": tokenizers})  # ConfigError is a UserError
-    text, name, path = "", "untitled", None
+    document = Document("", "untitled")
     try:
         if file == "-":
-            piped = read_text_stream(sys.stdin.buffer, "stdin", replace_invalid=True,
-                                     max_bytes=MAX_DOCUMENT_BYTES)
-            if not piped.counted:
-                raise DocumentError(f"stdin: {piped.status} ({piped.detail})")
-            text, name = piped.text, "stdin"
+            document = read_stream(sys.stdin.buffer)
             _reattach_terminal()
         elif file:
-            path = Path(file)
-            text, name = read_path(path), path.name
+            document = read_path(Path(file))
         elif sample:
-            text, path = read_sample(sample)
-            name = path.name
+            document = read_sample(sample)
     except DocumentError as exc:
         raise CtxlabError(str(exc), EXIT_INPUT) from None
 
     from ctxlab.tui.app import CtxlabApp
     from ctxlab.tui.launch import run_app
 
-    run_app(CtxlabApp(settings=settings, text=text, name=name, path=path))
+    run_app(CtxlabApp(settings=settings, text=document.text, name=document.name,
+                      path=document.path, decoding=document.decoding))
 
 
 def _reattach_terminal() -> None:

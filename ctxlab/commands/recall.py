@@ -9,18 +9,16 @@ import click
 
 from ctxlab.commands.errors import CtxlabError, friendly_errors
 from ctxlab.commands.model import MODEL_HELP, load_for_cli
+from ctxlab.core.strategies import SINKS, STRATEGIES, model_strategies
 
-STRATEGY_NAMES = ("full", "native", "truncate", "sliding", "sinks")
 
+def _numbers(text: str, what: str, *, whole: bool = False) -> list:
+    from ctxlab.core.number_lists import parse_numbers, parse_whole_numbers
 
-def _numbers(text: str, kind: type, what: str, minimum: int = 0) -> list:
     try:
-        values = [kind(part) for part in text.replace(" ", "").split(",") if part]
-    except ValueError:
-        raise click.BadParameter(f"{what} must be comma-separated numbers, got {text!r}") from None
-    if not values or any(v < minimum for v in values):
-        raise click.BadParameter(f"{what} must be numbers of at least {minimum}, got {text!r}")
-    return values
+        return (parse_whole_numbers if whole else parse_numbers)(text, what)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @click.command()
@@ -28,11 +26,13 @@ def _numbers(text: str, kind: type, what: str, minimum: int = 0) -> list:
               help="Needle depths in percent of the document.")
 @click.option("--lengths", default="256,512,1024,2048", show_default=True,
               help="Document lengths in model tokens.")
-@click.option("--strategies", default="full,truncate,sliding,sinks", show_default=True,
-              help=f"Comma-separated: {', '.join(STRATEGY_NAMES)}.")
+@click.option("--strategies", default="full,keep-end,sliding,sinks", show_default=True,
+              help=f"Comma-separated: {', '.join(model_strategies())} "
+              "(see `ctxlab truncate --help`; truncate means keep-end).")
 @click.option("-w", "--window", default=512, show_default=True, type=click.IntRange(min=1),
-              help="Window W for truncate / sliding / sinks (whole prompt, question included).")
-@click.option("--sinks", default=4, show_default=True, type=click.IntRange(min=0))
+              help="Window W for every strategy but full (whole prompt, question included).")
+@click.option("--sinks", default=SINKS, show_default=True, type=click.IntRange(min=0),
+              help=f"With sinks: {STRATEGIES['sinks'].help}.")
 @click.option("--needles", "needle_count", default=1, show_default=True,
               type=click.IntRange(min=1), help="How many needles (facts) to try per cell.")
 @click.option("--distances", help="Instead of a grid: recall vs needle distance (tokens) under "
@@ -51,31 +51,25 @@ def command(depths, lengths, strategies, window, sinks, needle_count, distances,
             haystack, json_path, plot_path, model_source) -> None:
     """Hide a fact in filler text, ask about it, and check the model's greedy answer."""
     from ctxlab.core.probes import recall
-    from ctxlab.core.probes.context import WINDOWLESS, Strategy
+    from ctxlab.core.probes.context import Strategy, parse_strategies
     from ctxlab.core.probes.needles import load_haystack, load_needles
 
     if plot_path is not None and plot_path.suffix.lower() not in (".svg", ".png"):
         raise CtxlabError(f"--plot {plot_path}: use a .svg or .png file name")
-    names = [s for s in strategies.replace(" ", "").split(",") if s]
-    unknown = [s for s in names if s not in STRATEGY_NAMES]
-    if unknown or not names:
-        raise CtxlabError(f"unknown strategy {unknown[0] if unknown else strategies!r}: "
-                          f"use {', '.join(STRATEGY_NAMES)}")
-    chosen = tuple(Strategy(n, None if n in WINDOWLESS else window, sinks=sinks) for n in names)
+    chosen = parse_strategies(strategies, window, sinks)
     needles = load_needles(needles_file)[:needle_count]
     if not needles:
         raise CtxlabError("--needle-count must be at least 1")
     filler = load_haystack(haystack)
     # Settings are checked before the model loads: a typo should not cost a model load.
     spec = None if distances else recall.GridSpec(
-        depths=tuple(d / 100 for d in _numbers(depths, float, "--depths")),
-        lengths=tuple(_numbers(lengths, int, "--lengths", minimum=1)), strategies=chosen)
-    gaps = _numbers(distances, int, "--distances") if distances else []
+        depths=tuple(d / 100 for d in _numbers(depths, "--depths")),
+        lengths=tuple(_numbers(lengths, "--lengths", whole=True)), strategies=chosen)
+    gaps = _numbers(distances, "--distances", whole=True) if distances else []
     model = load_for_cli(model_source)
     with _progress_bar() as advance:
         if spec is None:
-            limited = [s for s in chosen if s.kind not in WINDOWLESS] or [
-                Strategy("sliding", window)]
+            limited = [s for s in chosen if s.window] or [Strategy("sliding", window)]
             result = recall.run_recall_vs_distance(model, limited[0], gaps, needles, filler,
                                                    progress=advance)
         else:

@@ -78,7 +78,7 @@ def _app_args(file: str | None, sample: str | None, lesson: str | None, step: in
         found = load_lesson(lesson)  # LessonError is a UserError: one line
         return (["lesson", lesson, "--step", str(step)],
                 f"ctxlab · lesson {found.number}: {found.title}")
-    from ctxlab.tui.documents import DocumentError, read_path, read_sample
+    from ctxlab.core.documents import DocumentError, read_path, read_sample
 
     try:
         if sample is not None:

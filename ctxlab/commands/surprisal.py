@@ -10,17 +10,21 @@ import click
 from ctxlab.commands.errors import friendly_errors
 from ctxlab.commands.inputs import read_input_text
 from ctxlab.commands.model import MODEL_HELP, load_for_cli
+from ctxlab.core.strategies import SINKS, STRATEGIES, model_strategies, names
 
-MASKS = ("sliding", "truncate", "sinks")
+# Every strategy that limits what a model sees (all but full), by name or alias.
+MASKS = tuple(n for n in model_strategies() if STRATEGIES[n].needs_window)
 
 
 @click.command()
 @click.argument("file", type=click.Path(path_type=Path, allow_dash=True))
 @click.option("-w", "--window", required=True, type=click.IntRange(min=1),
               help="Tokens each position may see (truncate: tokens kept).")
-@click.option("--mask", "kind", type=click.Choice(MASKS), default="sliding", show_default=True,
-              help="sliding window, truncation to the last W tokens, or 4 sinks + last W.")
-@click.option("--sinks", default=4, show_default=True, type=click.IntRange(min=0),
+@click.option("--mask", "kind", type=click.Choice(names(lambda r: r.name in MASKS, aliases=True)),
+              default="sliding", show_default=True,
+              help="Any strategy but full (see `ctxlab truncate --help`): sliding and sinks "
+              "limit attention, the others cut the tokens fed.")
+@click.option("--sinks", default=SINKS, show_default=True, type=click.IntRange(min=0),
               help="With --mask sinks: leading tokens every position also sees.")
 @click.option("--top", default=15, show_default=True, type=click.IntRange(min=0),
               help="How many most-forgotten tokens to list.")

@@ -8,19 +8,22 @@ import click
 
 from ctxlab.commands.errors import CtxlabError, friendly_errors
 from ctxlab.commands.inputs import read_texts
-from ctxlab.core.truncation import STRATEGIES, STRATEGY_HELP
+from ctxlab.core.strategies import SINKS, help_lines, names, truncations
 
 DEFAULT_TOKENIZER = "o200k_base"
 
 
-@click.command(epilog="\b\nStrategies:\n" + "\n".join(
-    f"  {name:<7} {text}" for name, text in STRATEGY_HELP.items()))
+CUTS = tuple(record for record in truncations() if record.keep is not None)
+
+
+@click.command(epilog="\b\nStrategies:\n" + "\n".join(help_lines(CUTS)))
 @click.argument("file", type=click.Path(path_type=Path, allow_dash=True))
 @click.option("--budget", required=True, type=click.IntRange(min=0), help="Tokens to keep.")
 @click.option("-t", "--tokenizer", help=f"Tokenizer name or file [default: {DEFAULT_TOKENIZER}].")
 @click.option("-m", "--model", help="Count with this catalogue model's tokenizer instead.")
-@click.option("-s", "--strategy", type=click.Choice(STRATEGIES), default="head", show_default=True)
-@click.option("--sinks", default=4, show_default=True, type=click.IntRange(min=0),
+@click.option("-s", "--strategy", default="keep-start", show_default=True,
+              type=click.Choice(names(lambda r: r in CUTS, aliases=True)))
+@click.option("--sinks", default=SINKS, show_default=True, type=click.IntRange(min=0),
               help="With --strategy sinks: leading tokens always kept.")
 @click.option("--show", is_flag=True,
               help="Print the whole document with each dropped part replaced by a marker.")

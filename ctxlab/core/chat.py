@@ -400,7 +400,7 @@ def _partial(message: Message, strategy: str, tokenizer,
     from ctxlab.core.truncation import truncate
 
     spans = tokenizer.encode(message["content"])
-    side = "tail" if strategy == "last" else "head"
+    side = "keep-end" if strategy == "last" else "keep-start"
 
     def cut(k: int) -> Message:
         text = truncate(spans, k, side, tokenizer=tokenizer).kept_text

@@ -87,7 +87,7 @@ def _count(files: list[Path], options: DatasetOptions, actors: int) -> list[Data
                                       batch_size=BATCH_ROWS, batch_format="pyarrow",
                                       concurrency=actors, num_cpus=1)
         for batch in counted.iter_batches(batch_format="pyarrow", batch_size=None):
-            columns = batch.to_pydict()
+            columns = batch.to_pydict()  # type: ignore[union-attr]  # batch_format="pyarrow"
             rows_of: dict[str, list[int]] = {}
             for i, path in enumerate(columns[PATH_COLUMN]):
                 rows_of.setdefault(path, []).append(i)

@@ -16,14 +16,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ctxlab.core.spans import TokenSpans
+from ctxlab.core.strategies import StrategyRecord, names
+from ctxlab.core.strategies import strategy as strategy_record
 
-STRATEGIES = ("head", "tail", "middle", "sinks")
-STRATEGY_HELP = {
-    "head": "keep the first tokens",
-    "tail": "keep the last tokens",
-    "middle": "keep the head and tail halves, drop the middle (LongBench)",
-    "sinks": "keep the first K tokens and the most recent ones (StreamingLLM)",
-}
+# Strategies ``truncate`` applies (the registry's records with a ``keep`` rule).
+STRATEGIES = names(lambda record: record.keep is not None)
 
 
 @dataclass(frozen=True)
@@ -39,30 +36,57 @@ class Truncation:
     reencoded_tokens: int | None = None  # tokens in ``kept_text`` re-encoded, when checked
 
 
-def truncate(spans: TokenSpans, budget: int, strategy: str = "head", *, sinks: int = 4,
-             tokenizer=None) -> Truncation:
-    """Keep at most ``budget`` tokens of ``spans`` by ``strategy``.
+def truncate(spans: TokenSpans, budget: int, strategy: str = "keep-start", *,
+             sinks: int | None = None, tokenizer=None) -> Truncation:
+    """Keep at most ``budget`` tokens of ``spans`` by ``strategy`` (a name or alias).
 
-    With ``tokenizer`` the kept text is re-encoded and the cut pulled back until
-    that count fits too; without it only the original token ranges are counted.
+    ``sinks`` defaults to the strategy's own. With ``tokenizer`` the kept text
+    is re-encoded and the cut pulled back until that count fits too; without it
+    only the original token ranges are counted.
     """
-    if strategy not in STRATEGIES:
-        raise ValueError(f"unknown strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
+    record = strategy_record(strategy)
+    if record.keep is None:
+        raise ValueError(f"strategy {record.name!r} does not cut tokens: use one of "
+                         f"{', '.join(STRATEGIES)}")
     if budget < 0:
         raise ValueError("the budget cannot be negative")
-    if strategy == "sinks" and not 0 <= sinks <= budget:
+    sinks = (record.sinks or 0) if sinks is None else sinks
+    if record.sinks is not None and not 0 <= sinks <= budget:
         raise ValueError(f"sinks ({sinks}) must be between 0 and the budget ({budget})")
     cuts = _Cuts(spans)
-    head, tail = _allocate(strategy, budget, len(spans), sinks)
+    head, tail = (len(spans), 0) if len(spans) <= budget else record.keep(budget, sinks)
     allow_special = bool(spans.special.any())
     while True:
-        result = cuts.build(strategy, budget, head, tail)
+        result = cuts.build(record.name, budget, head, tail)
         if tokenizer is None:
             return result
         count = tokenizer.count(result.kept_text, allow_special=allow_special)
         if count <= budget:
             return replace(result, reencoded_tokens=count)
-        head, tail = _shrink(strategy, head, tail, count - budget)
+        head, tail = _shrink(record, head, tail, count - budget)
+
+
+def cut(spans: TokenSpans, budget: int, strategy: str, *, position: int = 0,
+        tokenizer=None) -> tuple[Truncation, int]:
+    """The cut the Truncate tab shows and, for a sliding window, how many positions there are.
+
+    A sliding window moves by half its width; ``position`` picks one (clamped).
+    Sinks are capped at the budget, so any budget works.
+    """
+    record = strategy_record(strategy)
+    if record.slides:
+        windows = list(sliding_windows(spans, budget, max(1, budget // 2)))
+        return windows[min(max(position, 0), len(windows) - 1)], len(windows)
+    sinks = None if record.sinks is None else min(record.sinks, budget)
+    return truncate(spans, budget, record.name, sinks=sinks, tokenizer=tokenizer), 1
+
+
+def dropped_mask(n_tokens: int, kept: list[tuple[int, int]]) -> np.ndarray:
+    """True for every token outside the ``kept`` ranges (what a view greys out)."""
+    mask = np.ones(n_tokens, dtype=bool)
+    for start, end in kept:
+        mask[start:end] = False
+    return mask
 
 
 def sliding_windows(spans: TokenSpans, width: int, stride: int) -> Iterator[Truncation]:
@@ -78,22 +102,9 @@ def sliding_windows(spans: TokenSpans, width: int, stride: int) -> Iterator[Trun
         yield cuts.build_ranges("window", width, [(start, min(start + width, n))])
 
 
-def _allocate(strategy: str, budget: int, n: int, sinks: int) -> tuple[int, int]:
-    """Tokens to keep from the start and from the end."""
-    if n <= budget:
-        return n, 0
-    if strategy == "head":
-        return budget, 0
-    if strategy == "tail":
-        return 0, budget
-    if strategy == "middle":
-        return budget // 2, budget - budget // 2
-    return sinks, budget - sinks
-
-
-def _shrink(strategy: str, head: int, tail: int, excess: int) -> tuple[int, int]:
+def _shrink(record: StrategyRecord, head: int, tail: int, excess: int) -> tuple[int, int]:
     """Give back ``excess`` tokens from the side next to the cut (sinks are kept longest)."""
-    if tail == 0 or (strategy == "middle" and head > tail):
+    if tail == 0 or (record.shrink_larger and head > tail):
         return max(head - excess, 0), tail
     return head, max(tail - excess, 0)
 

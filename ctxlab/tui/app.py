@@ -15,20 +15,26 @@ from textual import on, work
 from textual._wait import wait_for_idle
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.notifications import SeverityLevel
+from textual.notifications import Notification, Notify, SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane, TextArea
 from textual.worker import Worker, WorkerCancelled, WorkerState, get_current_worker
 
 from ctxlab.config import Settings
+from ctxlab.core.documents import (
+    Decoding,
+    Document,
+    DocumentError,
+    dropped_path,
+    read_path,
+    read_sample,
+)
 from ctxlab.tui.analysis import AnalysisRequest, run_analysis
 from ctxlab.tui.commands import CtxlabCommands
 from ctxlab.tui.delivery import may_open
 from ctxlab.tui.dialog_actions import DialogActions
-from ctxlab.tui.documents import DocumentError, dropped_path, read_path, read_sample
 from ctxlab.tui.editor_text import EditorText
 from ctxlab.tui.glyphs import printable
 from ctxlab.tui.key_actions import KeyActions
@@ -42,14 +48,10 @@ from ctxlab.tui.messages import (
 )
 from ctxlab.tui.model_actions import ModelActions
 from ctxlab.tui.session import Session
+from ctxlab.tui.tabs import TAB_BY_ID, TABS, tab_bindings
 from ctxlab.tui.token_styles import heat_levels
 from ctxlab.tui.widgets.compare import ComparePanel
-from ctxlab.tui.widgets.editor import DocumentEditor
-from ctxlab.tui.widgets.heatmap import RecallHeatmap
-from ctxlab.tui.widgets.inspector import Inspector
 from ctxlab.tui.widgets.narration import Narration
-from ctxlab.tui.widgets.recall_panel import RecallPanel
-from ctxlab.tui.widgets.size_panel import SizePanel
 from ctxlab.tui.widgets.token_view import TokenView
 from ctxlab.tui.widgets.truncate_panel import TruncatePanel
 from ctxlab.tui.widgets.windows_panel import WindowsPanel
@@ -64,9 +66,6 @@ VIEW_BAR = Content.from_markup(
 FOLLOW_KEYS_CHARS = 100_000  # up to here every key re-tokenizes at once (well under 50 ms)
 TYPING_PAUSE = 0.3  # seconds of no typing before a bigger document is re-tokenized
 
-# What takes the focus when a tab is shown, so its keys work at once (default: its token view).
-TAB_FOCUS = {"windows": WindowsPanel, "recall": RecallHeatmap, "size": Input}
-
 
 class MainScreen(Screen):
     """The app's screen. It does not auto-focus: focusing a widget activates its tab, and
@@ -79,15 +78,8 @@ class CtxlabApp(KeyActions, ModelActions, DialogActions, App):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # subclasses elsewhere find it too
     TITLE = "ctxlab"
     COMMANDS = App.COMMANDS | {CtxlabCommands}
-    TABS = (("tokens", "Tokens"), ("compare", "Compare"), ("windows", "Windows"),
-            ("truncate", "Truncate"), ("recall", "Recall"), ("size", "Size"))
     BINDINGS = [
-        Binding("1", "show_tab('tokens')", "Tokens", id="ctxlab.tab.tokens"),
-        Binding("2", "show_tab('compare')", "Compare", id="ctxlab.tab.compare"),
-        Binding("3", "show_tab('windows')", "Windows", id="ctxlab.tab.windows"),
-        Binding("4", "show_tab('truncate')", "Truncate", id="ctxlab.tab.truncate"),
-        Binding("5", "show_tab('recall')", "Recall", id="ctxlab.tab.recall"),
-        Binding("6", "show_tab('size')", "Size", id="ctxlab.tab.size"),
+        *tab_bindings(),
         Binding("e", "toggle_edit", "Edit", id="ctxlab.edit"),
         Binding("escape", "view_tokens", "View tokens", show=False, id="ctxlab.view"),
         Binding("t", "next_tokenizer", "Tokenizer", id="ctxlab.tokenizer.next"),
@@ -104,12 +96,12 @@ class CtxlabApp(KeyActions, ModelActions, DialogActions, App):
     ]
 
     def __init__(self, settings: Settings | None = None, text: str = "", name: str = "untitled",
-                 path: Path | None = None) -> None:
+                 path: Path | None = None, decoding: Decoding | None = None) -> None:
         super().__init__()
         self.settings = settings or Settings()
         self.session = Session(tokenizer=self.settings.tokenizers[0],
                                compare=list(self.settings.tokenizers))
-        self.session.replace_text(text, name, path)
+        self.session.replace_text(text, name, path, decoding)
         self.look = {"colour_mode": self.settings.colours,
                      "show_whitespace": self.settings.whitespace}
         self.windows: list = []
@@ -121,6 +113,7 @@ class CtxlabApp(KeyActions, ModelActions, DialogActions, App):
         self._tab_on_mount: str | None = None  # a tab asked for before the tabs could show it
         self._mounted = False
         self._typing_pause: Timer | None = None  # a re-analysis waiting for the typing to stop
+        self.notices: list[Notification] = []  # every notification shown, oldest first
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
@@ -132,25 +125,10 @@ class CtxlabApp(KeyActions, ModelActions, DialogActions, App):
 
     def compose(self) -> ComposeResult:
         yield Header(icon="⟨⟩")
-        with TabbedContent(initial="tokens", id="tabs"):
-            with TabPane("Tokens", id="tokens"):
-                yield Static(id="mode-bar")
-                with Horizontal(id="tokens-body"):
-                    with Vertical(id="token-column"):
-                        yield DocumentEditor(id="editor", soft_wrap=True)
-                        yield TokenView(id="token-view")
-                    yield Inspector(id="inspector")
-            with TabPane("Compare", id="compare"):
-                yield ComparePanel(id="compare-panel")
-            with TabPane("Windows", id="windows"):
-                yield WindowsPanel(id="windows-panel")
-            with TabPane("Truncate", id="truncate"):
-                yield TruncatePanel(self.settings.budget, self.settings.strategy,
-                                    id="truncate-panel")
-            with TabPane("Recall", id="recall"):
-                yield RecallPanel(id="recall-panel")
-            with TabPane("Size", id="size"):
-                yield SizePanel(id="size-panel")
+        with TabbedContent(initial=TABS[0].id, id="tabs"):
+            for tab in TABS:
+                with TabPane(tab.title, id=tab.id):
+                    yield from tab.build(self.settings)
         yield Narration(id="narration")
         yield Static(id="status", markup=False)
         yield Footer()
@@ -238,6 +216,9 @@ class CtxlabApp(KeyActions, ModelActions, DialogActions, App):
             self._progress = "" if message.done >= message.total else (
                 f" · {message.label} ({message.done + 1}/{message.total})")
             self._refresh_status()
+
+    def on_notify(self, event: Notify) -> None:
+        self.notices.append(event.notification)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
@@ -377,12 +358,16 @@ class CtxlabApp(KeyActions, ModelActions, DialogActions, App):
 
     # --- driving the app (key actions, the palette, lessons and tests) -----------------------
 
-    def set_document(self, text: str, name: str | None = None, path: Path | None = None) -> None:
-        """Replace the document's text (``name`` and ``path`` label where it came from)."""
-        self.session.replace_text(text, name, path)
+    def set_document(self, text: str, name: str | None = None, path: Path | None = None,
+                     decoding: Decoding | None = None) -> None:
+        """Replace the document's text (``name``, ``path`` and ``decoding`` say where from)."""
+        self.session.replace_text(text, name, path, decoding)
         if self.editing:
             self._load_editor()
         self._analyse()
+
+    def open_document(self, document: Document) -> None:
+        self.set_document(document.text, document.name, document.path, document.decoding)
 
     def open_path(self, path: Path | str) -> None:
         path = Path(path).expanduser()
@@ -391,19 +376,19 @@ class CtxlabApp(KeyActions, ModelActions, DialogActions, App):
                         severity="warning")
             return
         try:
-            text = read_path(path)
+            document = read_path(path)
         except DocumentError as exc:
             self.notify(str(exc), title="open", severity="error")
             return
-        self.unless_unsaved(f"open {path.name}", lambda: self.set_document(text, path.name, path))
+        self.unless_unsaved(f"open {path.name}", lambda: self.open_document(document))
 
     def open_sample(self, name: str) -> None:
         try:
-            text, path = read_sample(name)
+            document = read_sample(name)
         except DocumentError as exc:
             self.notify(str(exc), title="sample", severity="error")
             return
-        self.unless_unsaved(f"open {name}", lambda: self.set_document(text, path.name, path))
+        self.unless_unsaved(f"open {document.name}", lambda: self.open_document(document))
 
     async def action_quit(self) -> None:
         self.unless_unsaved("quit", self.exit)
@@ -433,7 +418,7 @@ class CtxlabApp(KeyActions, ModelActions, DialogActions, App):
 
     @on(TabbedContent.TabActivated, "#tabs")
     def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
-        """Focus the tab's main widget, so its keys (cursor, budget, strategy) work at once."""
+        """Bring the tab up to date and focus its widget, so its keys work at once."""
         if not self._mounted:
             return  # the tabs are still mounting: `_tabs_ready` shows the tab asked for
         if event.pane.id == "compare":
@@ -445,7 +430,8 @@ class CtxlabApp(KeyActions, ModelActions, DialogActions, App):
             self._show_primary()
         if event.pane.id == "tokens" and self.editing:
             return
-        targets = event.pane.query(TAB_FOCUS.get(event.pane.id or "", TokenView))
+        tab = TAB_BY_ID[event.pane.id or ""]
+        targets = event.pane.query(tab.focus)
         if targets:
             targets.first().focus()
 

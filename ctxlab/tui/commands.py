@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from ctxlab.core.samples import list_samples
+from ctxlab.core.strategies import truncations
 from ctxlab.core.tokenizers import specs
-from ctxlab.tui.widgets.truncate_panel import STRATEGY_CHOICES, STRATEGY_LABELS
+from ctxlab.tui.tabs import TABS
 
 if TYPE_CHECKING:
     from ctxlab.tui.app import CtxlabApp
@@ -41,13 +42,14 @@ def palette_commands(app: CtxlabApp) -> list[Command]:
          app.run_recall),
         ("Help", "keys and what the screens show", app.action_help),
     ]
-    for tab, title in app.TABS:
-        commands.append((f"Show {title}", f"switch to the {title} tab", partial(app.show_tab, tab)))
+    for tab in TABS:
+        commands.append((f"Show {tab.title}", f"switch to the {tab.title} tab",
+                         partial(app.show_tab, tab.id)))
     for name, spec in specs().items():
         commands.append((f"Tokenizer: {name}", spec.description, partial(app.set_tokenizer, name)))
-    for strategy in STRATEGY_CHOICES:
-        commands.append((f"Truncate: {STRATEGY_LABELS[strategy]}", "truncation strategy",
-                         partial(app.set_truncation, strategy=strategy)))
+    for record in truncations():
+        commands.append((f"Truncate: {record.label}", record.help,
+                         partial(app.set_truncation, strategy=record.name)))
     for window in app.windows:
         budget = window.context - window.default_reserve
         commands.append((f"Window: {window.name} ({window.context:,})",

@@ -136,13 +136,10 @@ class DialogActions:
         self.push_screen(HelpScreen(self.key_bindings(), self.settings.keymap))
 
     def key_bindings(self) -> list[Binding]:
-        """Every binding a user can remap: the app's and its panels'."""
-        from ctxlab.tui.widgets.recall_panel import RecallPanel
-        from ctxlab.tui.widgets.token_view import TokenView
-        from ctxlab.tui.widgets.truncate_panel import TruncatePanel
+        """Every binding a user can remap: the app's and its tabs' widgets'."""
+        from ctxlab.tui.tabs import tab_widget_bindings
 
-        return [*self.BINDINGS, *TokenView.BINDINGS, *TruncatePanel.BINDINGS,
-                *RecallPanel.BINDINGS]
+        return [*self.BINDINGS, *tab_widget_bindings()]
 
 
 def suggested_path(source: Path | None, name: str) -> Path:

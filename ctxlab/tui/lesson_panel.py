@@ -18,9 +18,9 @@ from ctxlab.config import Settings
 from ctxlab.core.lessons.documents import step_text
 from ctxlab.core.lessons.loader import Lesson, LessonError, Step
 from ctxlab.core.lessons.runner import LessonRun, StepResult
+from ctxlab.core.model import DEFAULT_MODEL
 from ctxlab.tui.app import CtxlabApp
 
-LOCAL_MODEL_TOKENIZER = "smollm2"
 MAP_KEYS = tuple(f"{mark} " for mark in "ABCDEFGHoX")  # legend lines of the scaling map
 
 
@@ -60,17 +60,18 @@ class LessonApp(CtxlabApp):
     async def _set_up(self, step: Step) -> None:
         text, tokenizer, tab = _document(step), None, "tokens"
         if step.show == "window":
-            from ctxlab.core.lessons.text_steps import step_window
+            from ctxlab.core.lessons.text_steps import WINDOW_STRATEGY, step_window
 
             window = step_window(step)
             tokenizer = step.get("tokenizers", [window.tokenizer])[0]
-            self.set_truncation(budget=window.context, strategy=step.get("strategy", "tail"))
+            self.set_truncation(budget=window.context,
+                                strategy=step.get("strategy", WINDOW_STRATEGY))
             tab = "truncate"
         elif step.show in ("tokens", "languages"):
             await self.set_compare(list(step.get("tokenizers")))
             tab = "compare"
         elif step.show == "ask":
-            tokenizer = LOCAL_MODEL_TOKENIZER
+            tokenizer = DEFAULT_MODEL
             if step.get("strategy", "full") != "full":  # grey out what the model cannot see
                 self.set_truncation(budget=step.get("window"), strategy=step.get("strategy"))
                 tab = "truncate"
@@ -103,12 +104,14 @@ class LessonApp(CtxlabApp):
         fewer document tokens than the window; the observation says exactly which.
         """
         seen = result.observation.get("seen_tokens") if result.step.show == "ask" else None
-        strategy = result.step.get("strategy", "full")
-        if not seen or strategy == "full":
+        from ctxlab.core.strategies import strategy as find_strategy
+
+        record = find_strategy(result.step.get("strategy", "full"))
+        if not seen or not record.needs_window:
             return
         budget = sum(end - start for start, end in seen)
-        # At the answer, a sliding window reaches back over the newest tokens: a tail cut.
-        self.set_truncation(budget=budget, strategy="tail" if strategy == "sliding" else strategy)
+        # At the answer, a sliding window reaches back over the newest tokens: an end kept.
+        self.set_truncation(budget=budget, strategy="keep-end" if record.slides else record.name)
 
     def _markdown(self, step: Step, result: StepResult | None) -> str:
         where = f"step {self.step_index + 1} of {len(self.lesson.steps)}"

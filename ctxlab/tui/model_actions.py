@@ -15,6 +15,7 @@ from textual import work
 from textual.content import Content
 from textual.worker import get_current_worker
 
+from ctxlab.core.model import DEFAULT_MODEL
 from ctxlab.tui.analysis import Throttle
 from ctxlab.tui.messages import ModelProgress, SurprisalReady
 from ctxlab.tui.token_styles import HEAT, HEAT_LABELS, UNSCORED_FG
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
     from ctxlab.core.probes.context import Strategy
     from ctxlab.tui.session import Session
 
-MODEL_TOKENIZER = "smollm2"  # the registry's name for the default model's tokenizer
 SURPRISAL_MAX_TOKENS = 2048  # longer documents: only their start is scored (two passes each)
 FORGETTING_SHARE = 4  # a window that holds everything shows nothing: use 1/4 of the tokens
 CHARS_PER_TOKEN_BOUND = 32  # so a book is not tokenized whole just to score its start
@@ -89,11 +89,13 @@ class ModelActions:
         self._score(doc.version, doc.text, self.surprisal_strategy())
 
     def surprisal_strategy(self) -> Strategy:
-        """The truncate tab's budget as the window: sinks + recent if chosen there, else sliding."""
+        """The truncate tab's budget as the window: its strategy's attention mask, else sliding."""
         from ctxlab.core.probes.context import Strategy
+        from ctxlab.core.strategies import STRATEGIES
 
         panel = self.query_one(TruncatePanel)
-        return Strategy("sinks" if panel.strategy == "sinks" else "sliding", panel.budget)
+        masked = STRATEGIES[panel.strategy].mask is not None
+        return Strategy(panel.strategy if masked else "sliding", panel.budget)
 
     def surprisal_off(self) -> None:
         self.workers.cancel_group(self, "surprisal")
@@ -147,13 +149,13 @@ class ModelActions:
     def _inspect(self, index: int) -> None:
         """Show token ``index`` of the token view, with its losses under the overlay."""
         view, overlay = self.query_one("#token-view", TokenView), self.session.surprisal
-        tokenizer = MODEL_TOKENIZER if overlay else self.session.tokenizer
+        tokenizer = DEFAULT_MODEL if overlay else self.session.tokenizer
         self.query_one(Inspector).show_token(view.spans, tokenizer, index, overlay)
 
     def overlay_status(self) -> str:
         """The status line says the view shows the model's tokens, not the chosen tokenizer's."""
         overlay = self.session.surprisal
-        return f" · overlay: {MODEL_TOKENIZER}'s {len(overlay.spans):,} tokens" if overlay else ""
+        return f" · overlay: {DEFAULT_MODEL}'s {len(overlay.spans):,} tokens" if overlay else ""
 
     def model_status(self) -> str:
         return f" · {self.model_note}" if self.model_note else ""

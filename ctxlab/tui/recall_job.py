@@ -12,25 +12,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from ctxlab.core.model.loader import LocalModel
-from ctxlab.core.probes.context import STRATEGY_KINDS, Strategy, build_prompt, view
+from ctxlab.core.number_lists import parse_numbers
+from ctxlab.core.probes.context import Strategy, build_prompt, parse_strategies, view
 from ctxlab.core.probes.needles import Haystack, Needle
 from ctxlab.core.probes.recall import GridSpec, Trial
 from ctxlab.core.spans import TokenSpans
 from ctxlab.core.text_layout import CellMetrics, measure
+from ctxlab.core.truncation import dropped_mask
 from ctxlab.tui.glyphs import cell_width
-from ctxlab.tui.widgets.truncate_panel import dropped_mask
 
 MAX_LENGTH = 8192  # the default model's context
-
-
-def _numbers(text: str, what: str) -> list[float]:
-    try:
-        values = [float(part) for part in text.replace(" ", "").split(",") if part]
-    except ValueError:
-        raise ValueError(f"{what}: comma-separated numbers, not {text!r}") from None
-    if not values:
-        raise ValueError(f"{what}: give at least one number")
-    return values
 
 
 @dataclass(frozen=True)
@@ -40,27 +31,27 @@ class RecallForm:
     depths: str = "0,50,100"  # percent of the document before the needle
     lengths: str = "256,512"  # document tokens
     window: str = "256"  # W for every strategy but full (the whole prompt counts)
-    strategies: str = "full,truncate,sliding,sinks"
+    strategies: str = "full,keep-end,sliding,sinks"
     needles: str = "1"
 
     def spec(self) -> tuple[GridSpec, int]:
         """The grid and how many needles; a ValueError names the field that is wrong."""
-        depths = _numbers(self.depths, "depths")
+        depths = parse_numbers(self.depths, "depths")
         if any(not 0 <= d <= 100 for d in depths):
             raise ValueError("depths: percentages from 0 to 100")
-        lengths = [int(n) for n in _numbers(self.lengths, "lengths")]
+        lengths = [int(n) for n in parse_numbers(self.lengths, "lengths")]
         if any(not 1 <= n <= MAX_LENGTH for n in lengths):
             raise ValueError(f"lengths: from 1 to {MAX_LENGTH:,} tokens")
-        window = _numbers(self.window, "W")[0]
+        window = parse_numbers(self.window, "W")[0]
         if window < 1 or window != int(window):
             raise ValueError("W: a whole number of tokens")
-        kinds = list(dict.fromkeys(s for s in self.strategies.replace(" ", "").split(",") if s))
-        if not kinds or any(k not in STRATEGY_KINDS for k in kinds):
-            raise ValueError(f"strategies: some of {', '.join(STRATEGY_KINDS)}")
-        needles = int(_numbers(self.needles, "needles")[0])
+        try:
+            strategies = parse_strategies(self.strategies, int(window))
+        except ValueError as exc:
+            raise ValueError(f"strategies: {exc}") from None
+        needles = int(parse_numbers(self.needles, "needles")[0])
         if needles < 1:
             raise ValueError("needles: at least 1")
-        strategies = tuple(Strategy(k, None if k == "full" else int(window)) for k in kinds)
         spec = GridSpec(depths=tuple(d / 100 for d in depths), lengths=tuple(lengths),
                         strategies=strategies, baseline=False)  # the heatmap has no baseline row
         return spec, needles

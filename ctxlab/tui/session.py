@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ctxlab.core.documents import Decoding
 from ctxlab.core.spans import TokenSpans
 from ctxlab.core.text_layout import CellMetrics, TextLayout
 from ctxlab.tui.analysis import AnalysisRequest
@@ -26,6 +27,7 @@ class Document:
     path: Path | None = None
     version: int = 0
     unsaved: bool = False  # typed or pasted into since it was opened or saved
+    decoding: Decoding = Decoding()  # how the source's bytes were read (lossy: U+FFFD inside)
 
 
 @dataclass
@@ -43,12 +45,17 @@ class Session:
     surprisal: SurprisalMap | None = None  # the overlay's losses, in the model's own tokens
     _words: tuple[int, int] | None = None  # (version, count)
 
-    def replace_text(self, text: str, name: str | None = None, path: Path | None = None) -> None:
+    def replace_text(self, text: str, name: str | None = None, path: Path | None = None,
+                     decoding: Decoding | None = None) -> None:
         """New text: everything derived is stale. Without a ``name`` it is an edit of the
-        document (unsaved); with one it is a new document, opened or given."""
+        document (unsaved; same path and decoding); with one it is a new document."""
         doc = self.document
-        self.document = Document(text, name or doc.name, path if name else doc.path,
-                                 doc.version + 1, unsaved=name is None)
+        if name:
+            self.document = Document(text, name, path, doc.version + 1,
+                                     decoding=decoding or Decoding())
+        else:
+            self.document = Document(text, doc.name, doc.path, doc.version + 1, unsaved=True,
+                                     decoding=doc.decoding)
         self.metrics = self.layout = None
         self.surprisal = None
         self.forget_tokens()

@@ -39,7 +39,8 @@ def test_lessons_are_found_by_name_number_or_path(tmp_path):
 def test_defaults_apply_to_every_step_and_steps_override_them():
     steps = load_lesson("notepad-sizes").steps
     assert {s.get("document") for s in steps} == {"dragon_story"}
-    assert [s.get("strategy") for s in steps] == ["tail", "tail", "tail", "tail", "head"]
+    assert [s.get("strategy") for s in steps] == ["keep-end", "keep-end", "keep-end", "keep-end",
+                                                  "keep-start"]
 
 
 @pytest.mark.parametrize(("body", "message"), [

@@ -62,12 +62,12 @@ def test_long_lessons_recordings_cover_every_step_and_keep_their_claims(name):
 def test_the_dragon_is_red_only_while_page_one_is_in_view():
     answers = {r.step.get("strategy"): r.observation["answers"] for r in played("dragon-colour")}
     assert answers["full"]["red"]["recalled"] and answers["full"]["red"]["in_view"]
-    for cut in ("tail", "middle", "sliding"):
+    for cut in ("keep-end", "cut-middle", "sliding"):
         assert not answers[cut]["red"]["in_view"]
         assert not answers[cut]["red"]["recalled"], answers[cut]["red"]["answer"]
     # Cutting from the head keeps the innkeeper's introduction, and the model still finds her.
-    assert answers["tail"]["Orla"] == {**answers["tail"]["Orla"], "recalled": True,
-                                       "in_view": True}
+    assert answers["keep-end"]["Orla"] == {**answers["keep-end"]["Orla"], "recalled": True,
+                                           "in_view": True}
 
 
 def test_the_notepad_loses_page_one_below_32k():

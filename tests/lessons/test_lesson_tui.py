@@ -27,7 +27,7 @@ async def test_keys_step_through_the_notepad_lesson() -> None:
         await settled_step(app)
         panel = app.query_one(TruncatePanel)
         narration = app.query_one(Narration)
-        assert (app.step_index, panel.budget, panel.strategy) == (0, 2048, "tail")
+        assert (app.step_index, panel.budget, panel.strategy) == (0, 2048, "keep-end")
         assert app.session.tokenizer == "o200k_base"
         assert "A 2K notepad" in narration.text and "red gone" in narration.text
         assert app.query_one("#tabs").active == "truncate"

@@ -68,7 +68,7 @@ def test_recall_prints_a_heatmap_and_writes_json_and_svg(runner, tmp_path):
         "recall", "--depths", "50", "--lengths", "150", "--strategies", "full,truncate",
         "--window", "120", "--needles", "1", "--json", str(out), "--plot", str(svg)])
     assert result.exit_code == 0, result.output
-    assert "truncate 120" in result.stdout and "recalled" in result.stdout
+    assert "keep-end 120" in result.stdout and "recalled" in result.stdout
     data = json.loads(out.read_text())
     assert [t["baseline"] for t in data["trials"]] == [False, False, True, True]
     assert data["settings"]["lengths"] == [150] and "no-needle baseline" in result.stdout

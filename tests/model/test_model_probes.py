@@ -87,7 +87,7 @@ def test_grid_yields_progress_and_shares_identical_prompts(model, monkeypatch):
     full, sliding = by[("full", 200)], by[("sliding 400", 200)]
     assert (sliding.answer, sliding.answer_logprob) == (full.answer, full.answer_logprob)
     assert full.recalled and full.needle_seen
-    assert by[("truncate 150", 200)].needle_slot == -1  # the middle was cut away
+    assert by[("keep-end 150", 200)].needle_slot == -1  # the middle was cut away
     assert result.matrix("full").shape == (1, 2)
     assert result.to_json()["settings"]["decoding"] == "greedy"
 
@@ -120,7 +120,7 @@ def test_grid_can_be_cancelled(model):
 def test_recall_drops_once_the_needle_leaves_a_truncation_window(model):
     result = run_recall_vs_distance(model, Strategy("truncate", 120), [40, 300], [NEEDLE],
                                     load_haystack(), lead=16)
-    near, far = (result.rate("truncate 120", distance=d) for d in (40, 300))
+    near, far = (result.rate("keep-end 120", distance=d) for d in (40, 300))
     assert near == 1.0 and far == 0.0
 
 

@@ -59,4 +59,5 @@ def test_a_megabyte_wraps_into_lines_that_cover_it() -> None:
     """Wrap speed is measured by benchmarks/tui_bench.py; here: the rows of a big text."""
     text = ("word " * 40 + "\n") * 5000 + "x" * 100_000
     layout = layout_of(text, 100)
-    assert len(layout) == 5000 * 3 + 1000  # 200 cells wrap into 2 rows + the newline row; 1000 rows of x
+    # 200 cells wrap into 2 rows + the newline row; then 1000 rows of x
+    assert len(layout) == 5000 * 3 + 1000

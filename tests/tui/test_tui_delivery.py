@@ -37,7 +37,7 @@ def test_an_existing_export_is_never_overwritten(tmp_path: Path) -> None:
 
 
 def notes(app: CtxlabApp) -> list[str]:
-    return [str(n.message) for n in app._notifications]
+    return [str(n.message) for n in app.notices]
 
 
 async def test_ctrl_e_twice_writes_two_files_and_says_where(make_app, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 from textual.widgets import Input, TextArea
 
+from ctxlab.core.documents import read_sample
 from ctxlab.core.tokenizers import get_tokenizer
 from ctxlab.tui.widgets.compare import ComparePanel
 from ctxlab.tui.widgets.inspector import Inspector
@@ -78,7 +79,7 @@ async def test_an_unknown_tokenizer_is_a_notification_not_a_crash(make_app) -> N
         app.set_tokenizer("no-such-tokenizer")
         await app.settled()
         assert "no-such-tokenizer" in app.session.errors
-        assert any("no-such-tokenizer" in (n.title or "") for n in app._notifications)
+        assert any("no-such-tokenizer" in (n.title or "") for n in app.notices)
         assert app.session.document.text.startswith("The dragon")
 
 
@@ -166,9 +167,9 @@ async def test_budget_and_strategy_keys_grey_out_dropped_tokens(make_app) -> Non
         await pilot.press("minus")
         await app.settled()
         assert panel.budget == 50 and panel.result.kept_tokens == 50
-        await pilot.press("m")  # head -> tail
+        await pilot.press("m")  # keep-start -> keep-end
         await app.settled()
-        assert panel.strategy == "tail" and panel.result.kept[-1][1] == len(view.spans)
+        assert panel.strategy == "keep-end" and panel.result.kept[-1][1] == len(view.spans)
         assert not view.paint.dropped[-1] and view.paint.dropped[0]
 
 
@@ -211,7 +212,9 @@ async def test_open_dialog_opens_a_sample(make_app) -> None:
         await pilot.press("enter")
         await app.settled()
         assert app.session.document.name == "dragon_story.md"
-        assert app.session.document.text.startswith("#") or app.session.document.text
+        sample = read_sample("dragon_story")
+        assert app.session.document.text == sample.text and sample.text.startswith("# ")
+        assert app.session.document.path == sample.path
 
 
 async def test_palette_switches_the_tokenizer(make_app) -> None:

@@ -42,7 +42,7 @@ async def test_a_tiny_grid_fills_the_heatmap_and_a_cell_shows_what_the_model_saw
     async with app.run_test(size=SIZE) as pilot:
         panel = await run_grid(pilot, **TINY)
         heatmap = app.query_one(RecallHeatmap)
-        assert heatmap.blocks == [("full", 256), ("truncate 128", 256)]
+        assert heatmap.blocks == [("full", 256), ("keep-end 128", 256)]
         assert heatmap.depths == [0.0, 1.0] and heatmap.row_count == 2
         assert len(heatmap.trials) == 4 and not panel.cancelled
         for row in range(2):
@@ -51,11 +51,11 @@ async def test_a_tiny_grid_fills_the_heatmap_and_a_cell_shows_what_the_model_saw
                 assert ("✓" if trial.recalled else "✗") in heatmap.get_cell_at(
                     Coordinate(row, column)).plain
 
-        await pilot.press("right")  # truncate 128, needle at the start: cut off
+        await pilot.press("right")  # keep-end 128, needle at the start: cut off
         await app.settled()
         (trial,) = heatmap.trials_at(Coordinate(0, 1))
         answer = str(app.query_one("#recall-answer").render())
-        assert "truncate 128" in answer and repr(trial.answer) in answer
+        assert "keep-end 128" in answer and repr(trial.answer) in answer
         assert ("recalled" if trial.recalled else "missed") in answer
         view = app.query_one("#recall-context", TokenView)
         needle = app.query_one(RecallPanel).run.needle(trial.needle)
@@ -96,7 +96,7 @@ async def test_a_bad_form_field_is_a_notification_not_a_run(make_app):
         panel.configure(strategies="full,bogus")
         await pilot.press("r")
         assert not panel.running and not list(app.workers)
-        assert any("strategies" in n.message for n in app._notifications)
+        assert any("strategies" in n.message for n in app.notices)
 
 
 def test_snapshot_recall_tab_after_a_tiny_run(snap_compare, make_app) -> None:

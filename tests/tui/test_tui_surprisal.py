@@ -83,7 +83,7 @@ async def test_a_missing_model_offline_is_a_notification(make_app, monkeypatch) 
         await app.settled()
         await pilot.press("s")
         await app.settled()
-        messages = [n.message for n in app._notifications]
+        messages = [n.message for n in app.notices]
         assert any("Fetching SmolLM2" in m for m in messages)
         assert any("ctxlab model pull" in m for m in messages)
         assert app.session.surprisal is None and app.model_note == ""

@@ -79,22 +79,20 @@ def load_local_model(name: str | None = None):
 
 
 def probe_strategy(step: Step):
-    """``full``, ``native``, ``sliding`` (attention window) or a truncation strategy, limited
-    to ``window``."""
-    from ctxlab.core.probes.context import WINDOWLESS, Strategy
-    from ctxlab.core.truncation import STRATEGIES
+    """The step's registry strategy (default ``full``), limited to its ``window``."""
+    from ctxlab.core.probes.context import Strategy
+    from ctxlab.core.strategies import UnknownStrategy, strategy
 
     name, window = step.get("strategy", "full"), step.get("window")
-    if name in WINDOWLESS:
-        return Strategy(name)
+    try:
+        record = strategy(name)
+    except UnknownStrategy as exc:
+        raise LessonError(f"step {step.title!r}: {exc}") from None
+    if not record.needs_window:
+        return Strategy(record.name)
     if not isinstance(window, int):
         raise LessonError(f"step {step.title!r}: strategy {name} needs window = <tokens>")
-    if name == "sliding":
-        return Strategy("sliding", window)
-    if name in STRATEGIES:
-        return Strategy("truncate", window, truncation=name)
-    raise LessonError(f"step {step.title!r}: strategy {name!r} is not full, sliding or one of "
-                      f"{', '.join(STRATEGIES)}")
+    return Strategy(record.name, window)
 
 
 def observe_ask(lesson: Lesson, step: Step, models: ModelPool) -> Observed:
@@ -149,7 +147,7 @@ def _views(prompts: list, strategy) -> list:
 
     from ctxlab.core.probes.context import view
 
-    if strategy.kind != "truncate":
+    if not strategy.record.cuts_tokens:
         return [view(p, strategy) for p in prompts]
     longest = max(prompts, key=lambda p: len(p.tail_ids))
     cut = view(longest, strategy)
@@ -158,10 +156,10 @@ def _views(prompts: list, strategy) -> list:
 
 
 def _describe(strategy) -> str:
-    if strategy.kind == "truncate":
-        return f"truncated to {strategy.window:,} tokens keeping the {strategy.truncation}"
-    if strategy.kind == "sliding":
-        return f"sliding attention window of {strategy.window:,} tokens"
+    if strategy.record.cuts_tokens:
+        return f"truncated to {strategy.window:,} tokens ({strategy.record.label})"
+    if strategy.record.needs_window:
+        return f"{strategy.kind} attention window of {strategy.window:,} tokens"
     return "full context"
 
 

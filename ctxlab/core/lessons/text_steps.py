@@ -19,6 +19,7 @@ from ctxlab.core.lessons.loader import Lesson, LessonError, Step
 
 Observed = tuple[dict[str, Any], list[str]]
 SHOW_PIECES_UP_TO = 240  # characters: longer texts show counts, not every token
+WINDOW_STRATEGY = "keep-end"  # a window step cuts as a chat does, unless it says otherwise
 VISIBLE_WHITESPACE = str.maketrans({" ": "·", "\n": "⏎", "\t": "→", "\u200d": "<ZWJ>"})
 
 
@@ -45,17 +46,19 @@ def step_window(step: Step):
 
 def observe_window(lesson: Lesson, step: Step) -> Observed:
     """What survives when the document is cut to the window by the step's strategy."""
+    from ctxlab.core.strategies import strategy as find_strategy
     from ctxlab.core.truncation import truncate
 
     text = step_text(step)
     window = step_window(step)
     tok = tokenizer(step.get("tokenizers", [window.tokenizer])[0])
-    strategy = step.get("strategy", "tail")
     spans = tok.encode(text)
     try:
-        cut = truncate(spans, window.context, strategy, tokenizer=tok)
+        record = find_strategy(step.get("strategy", WINDOW_STRATEGY))
+        cut = truncate(spans, window.context, record.name, tokenizer=tok)
     except ValueError as exc:
         raise LessonError(f"step {step.title!r}: {exc}") from None
+    strategy = record.name
     coverage = section_coverage(text, cut.kept_chars)
     facts = facts_visible(lesson.watch, text, cut.kept_chars)
     observation = {
@@ -65,7 +68,7 @@ def observe_window(lesson: Lesson, step: Step) -> Observed:
     }
     percent = 100 * cut.kept_tokens / max(len(spans), 1)
     lines = [
-        f"{window.name} window, keep {strategy}: {cut.kept_tokens:,} of {len(spans):,} "
+        f"{window.name} window, {record.label}: {cut.kept_tokens:,} of {len(spans):,} "
         f"{tok.info.name} tokens visible ({percent:.0f}%), {cut.dropped_tokens:,} gone",
         *(f"  {status:<5}  {names}" for status, names in _runs(coverage)),
         "  facts  " + " · ".join(f"{f} {'visible' if v else 'gone'}" for f, v in facts.items()),

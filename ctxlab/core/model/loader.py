@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ctxlab.core import assets
+from ctxlab.core.model import DEFAULT_MODEL
 from ctxlab.core.model.runtime import Transformer
 from ctxlab.core.model.weights import ModelConfig, ModelError
 from ctxlab.core.tokenizers.base import Tokenizer, TokenizerError
 
-DEFAULT_MODEL = "smollm2"
 DEFAULT_ASSET = "smollm2-135m-instruct-q4_1"
 GEMMA_ASSET = "gemma3-270m-q4_k_m"
 
@@ -75,11 +75,6 @@ _cache: dict[str, LocalModel] = {}
 
 def is_default_present() -> bool:
     return assets.is_present(DEFAULT_ASSET)
-
-
-def pull_default(progress: ProgressFn | None = None) -> Path:
-    """Fetch (or find) the default model file; ``progress(bytes_done, bytes_total)``."""
-    return assets.ensure(DEFAULT_ASSET, progress=progress)
 
 
 def bundled(source: str | Path | None) -> BundledModel | None:

@@ -1,9 +1,10 @@
 """Ask the local model about a context under a window strategy, and say what it saw.
 
-A ``Strategy`` is how much of a long prompt the model gets: all of it, a
-truncated copy (the truncation core picks the kept tokens), a sliding
-attention window, or attention sinks + a recent window. Truncation changes the
-tokens fed; the other two change only the attention mask.
+A ``Strategy`` is one of the registry's strategies (``ctxlab.core.strategies``)
+with a window: all of the prompt, a truncated copy (the truncation core picks
+the kept tokens), a sliding attention window, or attention sinks + a recent
+window. A strategy with an attention mask changes only the mask; one without
+changes the tokens fed.
 """
 
 from __future__ import annotations
@@ -20,47 +21,77 @@ from ctxlab.core.model.loader import LocalModel
 from ctxlab.core.model.masks import AttentionMask
 from ctxlab.core.model.runtime import KVCache
 from ctxlab.core.spans import TokenSpans
+from ctxlab.core.strategies import STRATEGIES, StrategyRecord, UnknownStrategy, model_strategies
+from ctxlab.core.strategies import strategy as find_strategy
 
-STRATEGY_KINDS = ("full", "native", "truncate", "sliding", "sinks")
-WINDOWLESS = ("full", "native")
-DEFAULT_SINKS = 4
 SYSTEM_PROMPT = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
 ANSWER_HINT = "Answer with just the word or number."
 
 
 @dataclass(frozen=True)
 class Strategy:
-    """``full``; ``native`` (each layer as trained: Gemma 3's local windows + global layers);
-    ``truncate`` to ``window`` tokens; ``sliding`` window; ``sinks`` + window."""
+    """A registry strategy (name or alias, stored by name) limited to ``window`` tokens."""
 
     kind: str = "full"
     window: int | None = None
-    sinks: int = DEFAULT_SINKS
-    truncation: str = "tail"  # the truncation-core strategy ``truncate`` uses
+    sinks: int | None = None  # None: the strategy's default
 
     def __post_init__(self) -> None:
-        if self.kind not in STRATEGY_KINDS:
-            kinds = ", ".join(STRATEGY_KINDS)
-            raise ProbeError(f"unknown strategy {self.kind!r}: use one of {kinds}")
-        if self.kind not in WINDOWLESS and (self.window is None or self.window < 1):
+        try:
+            record = find_strategy(self.kind)
+        except UnknownStrategy as exc:
+            raise ProbeError(str(exc)) from None
+        object.__setattr__(self, "kind", record.name)
+        if self.sinks is None and record.sinks is not None:
+            object.__setattr__(self, "sinks", record.sinks)
+        if record.needs_window and (self.window is None or self.window < 1):
             raise ProbeError(f"strategy {self.kind!r} needs a window of at least 1 token")
 
     @property
+    def record(self) -> StrategyRecord:
+        return STRATEGIES[self.kind]
+
+    @property
     def label(self) -> str:
-        if self.kind in WINDOWLESS:
+        if not self.record.needs_window:
             return self.kind
-        if self.kind == "sinks":
-            return f"sinks {self.sinks}+{self.window}"
+        if self.record.sinks is not None:
+            return f"{self.kind} {self.sinks}+{self.window}"
         return f"{self.kind} {self.window}"
 
     def mask(self) -> AttentionMask:
-        if self.kind == "native":
-            return AttentionMask.model_native()
-        if self.kind == "sliding":
-            return AttentionMask.sliding(self.window or 1)
-        if self.kind == "sinks":
-            return AttentionMask.sinks_recent(self.sinks, self.window or 1)
-        return AttentionMask.causal()
+        """The attention pattern; causal for a strategy that cuts tokens instead."""
+        if self.record.mask is None:
+            return AttentionMask.causal()
+        return self.record.mask(self.window or 1, self.sinks or 0)
+
+    def kept_tokens(self, spans: TokenSpans, budget: int) -> list[tuple[int, int]]:
+        """For a strategy that cuts tokens: the token ranges of ``spans`` it feeds."""
+        from ctxlab.core.truncation import truncate
+
+        return truncate(spans, budget, self.kind, sinks=self.sinks).kept
+
+
+PROBE_STRATEGIES = model_strategies()
+
+
+def parse_strategies(text: str, window: int, sinks: int | None = None) -> tuple[Strategy, ...]:
+    """Comma-separated names (aliases allowed, repeats dropped), each limited to ``window``."""
+    chosen: dict[str, Strategy] = {}
+    for name in (part for part in text.replace(" ", "").split(",") if part):
+        try:
+            record = find_strategy(name)
+        except UnknownStrategy:
+            raise ProbeError(f"unknown strategy {name!r}: use "
+                             f"{', '.join(PROBE_STRATEGIES)}") from None
+        if record.name not in PROBE_STRATEGIES:
+            raise ProbeError(f"strategy {name!r} cannot limit a model: use "
+                             f"{', '.join(PROBE_STRATEGIES)}")
+        window_ = window if record.needs_window else None
+        chosen.setdefault(record.name, Strategy(record.name, window_, sinks=sinks))
+    if not chosen:
+        raise ProbeError(f"no strategy given {text!r}: use {', '.join(PROBE_STRATEGIES)}")
+    return tuple(chosen.values())
 
 
 @dataclass(frozen=True)
@@ -136,16 +167,15 @@ def view(prompt: Prompt, strategy: Strategy) -> View:
     n_head, n_ctx = len(prompt.head_ids), len(prompt.context)
     total = n_head + n_ctx + len(prompt.tail_ids)
     everything = [(0, n_ctx)] if n_ctx else []
-    if strategy.kind == "full" or total <= (strategy.window or 0):
+    if strategy.record.mask is None and strategy.window is None or (
+            strategy.window is not None and total <= strategy.window):
         return _view_of(prompt, prompt.ids, AttentionMask.causal(), everything, everything)
-    if strategy.kind == "truncate":
-        from ctxlab.core.truncation import truncate
-
-        budget = strategy.window - n_head - len(prompt.tail_ids)  # type: ignore[operator]
+    if strategy.record.cuts_tokens:
+        budget = strategy.window - n_head - len(prompt.tail_ids)
         if budget < 0:
             raise ProbeError(f"a window of {strategy.window} tokens cannot hold the template and "
                              f"question ({total - n_ctx} tokens)")
-        kept = truncate(prompt.context, budget, strategy.truncation, sinks=strategy.sinks).kept
+        kept = strategy.kept_tokens(prompt.context, budget)
         ctx_ids = [prompt.context.ids[s:e] for s, e in kept]
         ids = np.concatenate([prompt.head_ids, *ctx_ids, prompt.tail_ids])
         return _view_of(prompt, ids, AttentionMask.causal(), kept, kept)

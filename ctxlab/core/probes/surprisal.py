@@ -91,15 +91,14 @@ def surprisal_map(model: LocalModel, text: str, strategy: Strategy, *,
     full = token_losses(model, ids, should_cancel=should_cancel)
     if progress:
         progress(strategy.label)
-    if strategy.kind == "full" or (strategy.kind == "native" and model.config.local_window is None):
-        windowed = full.copy()
-    elif strategy.kind == "truncate":
-        from ctxlab.core.truncation import truncate
-
-        kept = truncate(spans, strategy.window or 0, strategy.truncation, sinks=strategy.sinks).kept
+    mask = strategy.mask()
+    if strategy.record.cuts_tokens:
+        kept = strategy.kept_tokens(spans, strategy.window or 0)
         index = np.concatenate([np.arange(s, e) for s, e in kept]) if kept else np.zeros(0, int)
         windowed = np.full(len(ids), np.nan, dtype=np.float32)
         windowed[index] = token_losses(model, ids[index], should_cancel=should_cancel)
+    elif mask.is_causal or (mask.native and model.config.local_window is None):
+        windowed = full.copy()  # the same pass again would give the same losses
     else:
-        windowed = token_losses(model, ids, strategy.mask(), should_cancel=should_cancel)
+        windowed = token_losses(model, ids, mask, should_cancel=should_cancel)
     return SurprisalMap(spans, strategy, full, windowed)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -40,10 +39,14 @@ class HFTokenizer:
     """A ``tokenizers.Tokenizer``; spans from byte-level pieces when exact, else from offsets."""
 
     def __init__(self, tokenizer, info: TokenizerInfo) -> None:
+        # Set once, not per call: a tokenizer.json may ship truncation or padding (which would
+        # cut or pad what we count), and user text never parses "<|endoftext|>" as special.
+        tokenizer.no_truncation()
+        tokenizer.no_padding()
+        tokenizer.encode_special_tokens = True
         self._tok = tokenizer
         self.info = info
         self._special_ids = np.array(sorted(info.special_tokens.values()), dtype=np.int64)
-        self._lock = threading.Lock()
 
     @classmethod
     def from_file(cls, path: str | Path, *, name: str | None = None, licence: str | None = None,
@@ -95,16 +98,22 @@ class HFTokenizer:
                 lengths[token_id] = len(piece)
         return lengths
 
+    @cached_property
+    def _parsing_specials(self):
+        """A copy that reads special-token text as the special token (``allow_special``)."""
+        from tokenizers import Tokenizer
+
+        tok = Tokenizer.from_str(self._tok.to_str())
+        tok.no_truncation()
+        tok.no_padding()
+        tok.encode_special_tokens = False
+        return tok
+
     def _encoding(self, text: str, allow_special: bool):
         """One text through ``encode_batch``: the same tokens as ``encode``, but the Rust code
-        runs with the GIL released, so a UI thread stays free while a worker tokenizes a book.
-
-        The special-token switch is tokenizer state: the lock keeps two threads from
-        encoding under each other's setting.
-        """
-        with self._lock:
-            self._tok.encode_special_tokens = not allow_special
-            return self._tok.encode_batch([text], add_special_tokens=False)[0]
+        runs with the GIL released, so a UI thread stays free while a worker tokenizes a book."""
+        tok = self._parsing_specials if allow_special else self._tok
+        return tok.encode_batch([text], add_special_tokens=False)[0]
 
     def _keeps_text(self, text: str) -> bool:
         """Do the byte-level pieces spell ``text`` itself? Not if a normalizer rewrote it
@@ -127,10 +136,7 @@ class HFTokenizer:
         return len(self._encoding(text, allow_special).ids)
 
     def count_batch(self, texts: Sequence[str]) -> list[int]:
-        with self._lock:
-            self._tok.encode_special_tokens = True
-            encodings = self._tok.encode_batch(list(texts), add_special_tokens=False)
-        return [len(e.ids) for e in encodings]
+        return [len(e.ids) for e in self._tok.encode_batch(list(texts), add_special_tokens=False)]
 
     def decode(self, ids: Sequence[int]) -> str:
         return self._tok.decode([int(i) for i in ids], skip_special_tokens=False)

@@ -114,14 +114,23 @@ ENCODING_BLOBS: dict[str, tuple[str, ...]] = {
 
 
 def tiktoken_cache_dir() -> Path:
-    """The directory tiktoken reads; ctxlab claims one under its cache unless the user set one."""
+    """Where tiktoken reads: the user's ``TIKTOKEN_CACHE_DIR``, else a dir in ctxlab's cache."""
     env = os.environ.get("TIKTOKEN_CACHE_DIR")
     if env:
         return Path(env)
     from ctxlab.core.assets import cache_dir
 
-    path = cache_dir() / "tiktoken"
-    os.environ["TIKTOKEN_CACHE_DIR"] = str(path)
+    return cache_dir() / "tiktoken"
+
+
+def point_tiktoken_at_cache() -> Path:
+    """Make tiktoken itself read (and download into) ``tiktoken_cache_dir()``.
+
+    The one place ctxlab sets ``TIKTOKEN_CACHE_DIR`` (never over the user's own);
+    ``seed`` calls it before any encoding is loaded.
+    """
+    path = tiktoken_cache_dir()
+    os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(path))
     return path
 
 
@@ -143,6 +152,7 @@ def can_seed(encoding: str) -> bool:
 
 def seed(encoding: str) -> None:
     """Write the files ``encoding`` needs into tiktoken's cache, hash-checked; idempotent."""
+    point_tiktoken_at_cache()
     with _lock:
         for url in ENCODING_BLOBS[encoding]:
             blob = SOURCES[url]
@@ -195,4 +205,4 @@ def enable_offline_tiktoken() -> Path:
     """
     for encoding in ENCODING_BLOBS:
         seed(encoding)
-    return tiktoken_cache_dir()
+    return point_tiktoken_at_cache()

@@ -11,6 +11,8 @@ from textual.keys import format_key
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
+from ctxlab.core.strategies import STRATEGIES
+
 INTRO = """\
 # ctxlab
 
@@ -28,7 +30,7 @@ tokenizer (*exact*) or a named stand-in (*approx*). Reserved output counts as us
 **Truncate** cuts the document to a budget; greyed, struck-through tokens are dropped.
 
 **Recall** (local model) hides a fact in filler text at each depth of each length, asks
-SmolLM2-135M for it under each strategy (full, truncate, sliding window, sinks + recent;
+SmolLM2-135M for it under each strategy of the form (listed below;
 window W counts the whole prompt) and maps the outcome: ✓/✗ and log P(answer). **r** runs
 or cancels; arrows pick a cell, which shows the model's answer and the document it was
 given, with what it could not see greyed and the needle under the cursor.
@@ -43,6 +45,14 @@ shows the model's own tokens meanwhile; the inspector adds the losses. **s** aga
 
 Keys can be changed in `~/.config/ctxlab/config.toml` under `[keymap]`, by binding id.
 """
+
+
+def strategies_table() -> str:
+    rows = ["| strategy | shown as | what happens | also spelled |", "|---|---|---|---|"]
+    for record in STRATEGIES.values():
+        rows.append(f"| `{record.name}` | {record.label} | {record.help} "
+                    f"| {', '.join(record.aliases)} |")
+    return "\n".join(rows)
 
 
 def bindings_table(bindings: Iterable[Binding], keymap: Mapping[str, str]) -> str:
@@ -73,7 +83,8 @@ class HelpScreen(ModalScreen[None]):
 
     def __init__(self, bindings: Iterable[Binding], keymap: Mapping[str, str]) -> None:
         super().__init__()
-        self.markdown = INTRO + "\n## Keys\n\n" + bindings_table(bindings, keymap)
+        self.markdown = (INTRO + "\n## Strategies\n\n" + strategies_table()
+                         + "\n\n## Keys\n\n" + bindings_table(bindings, keymap))
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():

@@ -6,7 +6,6 @@ re-encoded until it really fits) and shown as greyed-out tokens in a token view.
 
 from __future__ import annotations
 
-import numpy as np
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,34 +16,14 @@ from textual.widgets import Input, Label, Select, Static
 from textual.worker import get_current_worker
 
 from ctxlab.core.spans import TokenSpans
+from ctxlab.core.strategies import STRATEGIES, UnknownStrategy, truncations
+from ctxlab.core.strategies import strategy as find_strategy
 from ctxlab.core.text_layout import CellMetrics
 from ctxlab.core.tokenizers import get_tokenizer
-from ctxlab.core.truncation import STRATEGIES, STRATEGY_HELP, Truncation, sliding_windows, truncate
+from ctxlab.core.truncation import Truncation, cut, dropped_mask
 from ctxlab.tui.widgets.token_view import TokenView
 
-SLIDING = "sliding"
-SINKS = 4  # attention-sink tokens kept by "sinks + recent" (StreamingLLM uses 4)
-STRATEGY_CHOICES = (*STRATEGIES, SLIDING)
-STRATEGY_LABELS = {"head": "head", "tail": "tail", "middle": "middle-out",
-                   "sinks": "sinks + recent", SLIDING: "sliding window"}
-
-
-def cut(spans: TokenSpans, tokenizer: str, budget: int, strategy: str,
-        position: int) -> tuple[Truncation, int]:
-    """The truncation to show and, for the sliding window, how many positions there are."""
-    if strategy == SLIDING:
-        windows = list(sliding_windows(spans, budget, max(1, budget // 2)))
-        return windows[min(max(position, 0), len(windows) - 1)], len(windows)
-    tok = get_tokenizer(tokenizer, fetch=False)
-    return truncate(spans, budget, strategy, sinks=min(SINKS, budget), tokenizer=tok), 1
-
-
-def dropped_mask(n_tokens: int, kept: list[tuple[int, int]]) -> np.ndarray:
-    """True for every token outside the ``kept`` ranges."""
-    mask = np.ones(n_tokens, dtype=bool)
-    for start, end in kept:
-        mask[start:end] = False
-    return mask
+STRATEGY_CHOICES = tuple(record.name for record in truncations())
 
 
 class TruncatePanel(Vertical):
@@ -73,7 +52,7 @@ class TruncatePanel(Vertical):
     def __init__(self, budget: int, strategy: str, *, id: str | None = None) -> None:  # noqa: A002 (Textual\'s name)
         super().__init__(id=id)
         self.budget = budget
-        self.strategy = strategy if strategy in STRATEGY_CHOICES else "middle"
+        self.strategy = _choice(strategy)
         self.position = 0
         self.positions = 1
         self.result: Truncation | None = None
@@ -84,7 +63,7 @@ class TruncatePanel(Vertical):
             yield Label("Budget")
             yield Input(str(self.budget), id="budget", type="integer")
             yield Label("Strategy")
-            yield Select([(STRATEGY_LABELS[s], s) for s in STRATEGY_CHOICES], value=self.strategy,
+            yield Select([(STRATEGIES[s].label, s) for s in STRATEGY_CHOICES], value=self.strategy,
                          allow_blank=False, id="strategy")
         yield Static("", id="truncate-summary")
         yield TokenView(id="truncate-view")
@@ -98,10 +77,11 @@ class TruncatePanel(Vertical):
                   position: int | None = None) -> None:
         """Set any of budget, strategy and window position, then recompute the cut."""
         if strategy is not None:
-            if strategy not in STRATEGY_CHOICES:
-                raise ValueError(f"unknown strategy {strategy!r}: use one of "
+            record = find_strategy(strategy)
+            if record.name not in STRATEGY_CHOICES:
+                raise ValueError(f"strategy {strategy!r} does not cut tokens: use one of "
                                  f"{', '.join(STRATEGY_CHOICES)}")
-            self.strategy = strategy
+            strategy = self.strategy = record.name
             self.query_one("#strategy", Select).value = strategy
         if budget is not None:
             self.budget = max(0, int(budget))
@@ -119,7 +99,8 @@ class TruncatePanel(Vertical):
     def _cut(self, spans: TokenSpans, tokenizer: str, budget: int, strategy: str,
              position: int) -> None:
         try:
-            result, positions = cut(spans, tokenizer, budget, strategy, position)
+            result, positions = cut(spans, budget, strategy, position=position,
+                                    tokenizer=get_tokenizer(tokenizer, fetch=False))
         except ValueError as exc:  # a sliding window of 0 tokens: say so, keep the view
             self.app.call_from_thread(self._show_problem, spans, f"{exc}: budget {budget}")
             return
@@ -139,7 +120,7 @@ class TruncatePanel(Vertical):
         self.position = min(self.position, positions - 1)
         view = self.query_one(TokenView)
         view.restyle(dropped=dropped_mask(len(spans), result.kept))
-        if self.strategy == SLIDING and result.kept:  # the window slid: show where it is now
+        if STRATEGIES[self.strategy].slides and result.kept:  # the window slid: show it
             view.move_cursor(result.kept[0][0])
         self.query_one("#truncate-summary", Static).update(self.summary())
         self.post_message(self.Changed(result))
@@ -150,14 +131,15 @@ class TruncatePanel(Vertical):
             return ""
         total = result.kept_tokens + result.dropped_tokens
         share = 100.0 * result.dropped_tokens / total if total else 0.0
+        record = STRATEGIES[self.strategy]
         how = (f"window {self.position + 1} of {self.positions} (, and . move it)"
-               if self.strategy == SLIDING else STRATEGY_HELP[self.strategy])
+               if record.slides else record.help)
         check = (f" · kept text re-encodes to {result.reencoded_tokens:,}"
                  if result.reencoded_tokens is not None else "")
         dropped_chars = sum(end - start for start, end in result.dropped_chars)
         return (f"kept {result.kept_tokens:,} of {total:,} tokens · dropped "
                 f"{result.dropped_tokens:,} ({share:.1f}%, {dropped_chars:,} chars){check}\n"
-                f"{STRATEGY_LABELS[self.strategy]}: {how}")
+                f"{record.label}: {how}")
 
     @on(Input.Submitted, "#budget")
     @on(Input.Changed, "#budget")
@@ -180,5 +162,14 @@ class TruncatePanel(Vertical):
         self.configure(strategy=STRATEGY_CHOICES[(index + 1) % len(STRATEGY_CHOICES)])
 
     def action_slide(self, step: int) -> None:
-        if self.strategy == SLIDING:
+        if STRATEGIES[self.strategy].slides:
             self.configure(position=min(self.position + step, self.positions - 1))
+
+
+def _choice(strategy: str) -> str:
+    """A configured strategy by its record's name; one that cuts nothing gives middle-out."""
+    try:
+        name = find_strategy(strategy).name
+    except UnknownStrategy:
+        return "cut-middle"
+    return name if name in STRATEGY_CHOICES else "cut-middle"
