@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -21,23 +21,25 @@ Command = tuple[str, str, Callable[[], object]]  # title, help, callback
 
 def palette_commands(app: CtxlabApp) -> list[Command]:
     """Every palette entry, built from the registry, the samples and the loaded windows."""
+    screen = app.main
     commands: list[Command] = [
         ("Open file or sample…", "pick a sample or a file to tokenize", app.action_open),
         ("Save text…", "write the document's text to a file", app.action_save),
         ("Export token view as SVG", "a screenshot of the app", partial(app.action_export, "svg")),
         ("Export token view as HTML", "every token as a coloured span",
          partial(app.action_export, "html")),
-        ("Edit / view tokens", "switch between typing and the token view", app.action_toggle_edit),
+        ("Edit / view tokens", "switch between typing and the token view",
+         screen.action_toggle_edit),
         ("Toggle whitespace glyphs", "show spaces, tabs and newlines",
-         app.action_toggle_whitespace),
+         screen.action_toggle_whitespace),
         ("Toggle colours: alternate / by id", "how token backgrounds are chosen",
-         app.action_toggle_colours),
+         screen.action_toggle_colours),
         ("Toggle special tokens", "parse <|endoftext|> etc. as control tokens",
-         app.action_toggle_special),
+         screen.action_toggle_special),
         ("Compare: choose tokenizers…", "pick the tokenizers shown side by side",
          app.action_pick_compare),
         ("Surprisal overlay (toggle)", "colour tokens by the loss the truncation window costs "
-         "them (local model)", app.action_toggle_surprisal),
+         "them (local model)", screen.action_toggle_surprisal),
         ("Recall: run / cancel the needle grid", "hide a fact, ask the local model for it",
          app.run_recall),
         ("Help", "keys and what the screens show", app.action_help),
@@ -63,11 +65,11 @@ def palette_commands(app: CtxlabApp) -> list[Command]:
 
 class CtxlabCommands(Provider):
     async def discover(self) -> Hits:
-        for title, help_text, callback in palette_commands(self.app):  # type: ignore[arg-type]
+        for title, help_text, callback in palette_commands(cast("CtxlabApp", self.app)):
             yield DiscoveryHit(title, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for title, help_text, callback in palette_commands(self.app):  # type: ignore[arg-type]
+        for title, help_text, callback in palette_commands(cast("CtxlabApp", self.app)):
             if (score := matcher.match(title)) > 0:
                 yield Hit(score, matcher.highlight(title), callback, help=help_text)

@@ -62,8 +62,9 @@ def notify_delivered(app: App, event: events.DeliveryComplete) -> None:
 
 
 def notify_failed(app: App, event: events.DeliveryFailed) -> None:
-    if (event.name or "").startswith(DELIVERY_PREFIX):
-        app.notify(f"{event.name.removeprefix(DELIVERY_PREFIX)}: {event.exception}",
+    name = event.name or ""
+    if name.startswith(DELIVERY_PREFIX):
+        app.notify(f"{name.removeprefix(DELIVERY_PREFIX)}: {event.exception}",
                    title="export failed", severity="error")
 
 

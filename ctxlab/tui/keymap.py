@@ -14,14 +14,14 @@ from textual.binding import Binding
 
 def keymap_problems(keymap: Mapping[str, str], bindings: Iterable[Binding]) -> list[str]:
     """Unknown ids, and keys a remap gives to two actions (one of them then never runs)."""
-    bindings = [b for b in bindings if b.id]
-    known = {b.id: b for b in bindings}
+    named = [(b.id, b) for b in bindings if b.id]
+    known = dict(named)
     problems = [f"keymap: no binding has the id {name!r} (? lists every id)"
                 for name in keymap if name not in known]
     owners: dict[str, list[str]] = {}
-    for binding in bindings:
-        for key in keymap.get(binding.id, binding.key).split(","):
-            owners.setdefault(key.strip(), []).append(binding.id)
+    for binding_id, binding in named:
+        for key in keymap.get(binding_id, binding.key).split(","):
+            owners.setdefault(key.strip(), []).append(binding_id)
     for key, ids in owners.items():
         remapped = [i for i in ids if i in keymap]
         distinct = list(dict.fromkeys(ids))

@@ -2,30 +2,28 @@
 
 Adding a tab is one record in ``TABS`` (plus its tests): its id and title,
 the key that shows it (binding id ``ctxlab.tab.<id>``, remappable in the
-keymap), the widgets the pane holds, the widget whose keys the help lists, and
+keymap), the widget the pane holds, the widget whose keys the help lists, and
 the one that takes the focus when the tab is shown. (A tab whose panel shows
-session data also needs a line in ``CtxlabApp._tab_shown`` to catch up when
+session data also needs a line in ``MainScreen._tab_shown`` to catch up when
 shown: hidden tabs are not kept up to date.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from ctxlab.config import Settings
 from ctxlab.tui.widgets.compare import ComparePanel
-from ctxlab.tui.widgets.editor import DocumentEditor
 from ctxlab.tui.widgets.heatmap import RecallHeatmap
-from ctxlab.tui.widgets.inspector import Inspector
 from ctxlab.tui.widgets.recall_panel import RecallPanel
 from ctxlab.tui.widgets.size_panel import SizePanel
 from ctxlab.tui.widgets.token_view import TokenView
+from ctxlab.tui.widgets.tokens_panel import TokensPanel
 from ctxlab.tui.widgets.truncate_panel import TruncatePanel
 from ctxlab.tui.widgets.windows_panel import WindowsPanel
 
@@ -35,42 +33,27 @@ class Tab:
     id: str
     title: str
     key: str
-    build: Callable[[Settings], Iterator[Widget]]  # the pane's widgets (composed in place)
-    widget: type[Widget]  # the tab's own widget: its BINDINGS are listed in the help
+    make: Callable[[Settings], Widget]  # the pane's widget
+    widget: type[Widget]  # the widget whose BINDINGS the help lists for this tab
     focus: type[Widget]  # what takes the focus when the tab is shown, so its keys work at once
 
     def binding(self) -> Binding:
         return Binding(self.key, f"show_tab('{self.id}')", self.title, id=f"ctxlab.tab.{self.id}")
 
 
-def _tokens(settings: Settings) -> Iterator[Widget]:
-    yield Static(id="mode-bar")
-    with Horizontal(id="tokens-body"):
-        with Vertical(id="token-column"):
-            yield DocumentEditor(id="editor", soft_wrap=True)
-            yield TokenView(id="token-view")
-        yield Inspector(id="inspector")
-
-
-def _one(make: Callable[[Settings], Widget]) -> Callable[[Settings], Iterator[Widget]]:
-    def build(settings: Settings) -> Iterator[Widget]:
-        yield make(settings)
-
-    return build
-
-
 TABS: tuple[Tab, ...] = (
-    Tab("tokens", "Tokens", "1", _tokens, TokenView, TokenView),
-    Tab("compare", "Compare", "2", _one(lambda s: ComparePanel(id="compare-panel")),
+    Tab("tokens", "Tokens", "1", lambda s: TokensPanel(id="tokens-panel"), TokenView,
+        TokenView),
+    Tab("compare", "Compare", "2", lambda s: ComparePanel(id="compare-panel"),
         ComparePanel, TokenView),
-    Tab("windows", "Windows", "3", _one(lambda s: WindowsPanel(id="windows-panel")),
+    Tab("windows", "Windows", "3", lambda s: WindowsPanel(id="windows-panel"),
         WindowsPanel, WindowsPanel),
     Tab("truncate", "Truncate", "4",
-        _one(lambda s: TruncatePanel(s.budget, s.strategy, id="truncate-panel")),
-        TruncatePanel, TokenView),
-    Tab("recall", "Recall", "5", _one(lambda s: RecallPanel(id="recall-panel")),
+        lambda s: TruncatePanel(s.budget, s.strategy, id="truncate-panel"), TruncatePanel,
+        TokenView),
+    Tab("recall", "Recall", "5", lambda s: RecallPanel(id="recall-panel"),
         RecallPanel, RecallHeatmap),
-    Tab("size", "Size", "6", _one(lambda s: SizePanel(id="size-panel")), SizePanel, Input),
+    Tab("size", "Size", "6", lambda s: SizePanel(id="size-panel"), SizePanel, Input),
 )
 TAB_BY_ID = {tab.id: tab for tab in TABS}
 

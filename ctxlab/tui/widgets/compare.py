@@ -106,6 +106,7 @@ class ComparePanel(Vertical):
 
     def _show_agreement(self, found: BoundaryAgreement | None, ready: int) -> None:
         waiting = len(self.names) - ready
+        line: str | Content
         if found is None:
             line = ("add a second tokenizer to see where they disagree" if waiting <= 0
                     else "boundaries: waiting for the tokenizers…")

@@ -11,5 +11,5 @@ class DocumentEditor(TextArea):
 
     BINDINGS = [
         Binding("ctrl+s", "app.save", "Save", id="ctxlab.editor.save"),
-        Binding("escape", "app.view_tokens", "View tokens", id="ctxlab.editor.view"),
+        Binding("escape", "screen.view_tokens", "View tokens", id="ctxlab.editor.view"),
     ]

@@ -143,7 +143,7 @@ class RecallPanel(Vertical):
     def _run(self, run_id: int, spec: GridSpec, needle_count: int) -> None:
         from ctxlab.core.probes.needles import Haystack, load_haystack, load_needles
         from ctxlab.core.probes.recall import iter_needle_grid, new_grid_result
-        from ctxlab.tui.model_actions import ModelUnavailable, load_local_model
+        from ctxlab.tui.model_loading import ModelUnavailable, load_local_model
 
         cancelled = get_current_worker().cancelled_event.is_set
         trials: list[Trial] = []
@@ -152,7 +152,8 @@ class RecallPanel(Vertical):
             self.post_message(self.Progress(run_id, tuple(trials), label, finished, cancelled()))
 
         try:
-            model = load_local_model(self.app, post)
+            model = load_local_model(post, lambda note: self.app.call_from_thread(
+                self.app.notify, note, title="model"))
             needles, filler = load_needles()[:needle_count], load_haystack()
             haystack = Haystack(filler, model.tokenizer, max(spec.lengths))
             self.post_message(self.Started(run_id, RecallRun(spec, tuple(needles), haystack,
@@ -215,12 +216,12 @@ class RecallPanel(Vertical):
 
     def show_cell(self, coordinate: Coordinate) -> None:
         """Show the answer(s) of the cell at ``coordinate`` and, in a worker, its document."""
-        trials = self.query_one(RecallHeatmap).trials_at(coordinate)
-        self.shown = trials if self.run is not None else []
+        trials, run = self.query_one(RecallHeatmap).trials_at(coordinate), self.run
+        self.shown = trials if run is not None else []
         answer = self.query_one("#recall-answer", Static)
-        answer.update(answer_content(self.run, trials) if self.shown else "")
-        if self.shown:
-            self._rebuild(self.run, trials[0])
+        answer.update(answer_content(run, trials) if run is not None and trials else "")
+        if run is not None and trials:
+            self._rebuild(run, trials[0])
 
     @work(thread=True, exclusive=True, group="recall-cell", exit_on_error=False)
     def _rebuild(self, run: RecallRun, trial: Trial) -> None:

@@ -261,7 +261,7 @@ class TokenView(ScrollView, can_focus=True):
             target = max(int(paint.layout.row_end[row]) - 1, int(paint.layout.row_start[row]))
         index = spans.token_index_at_char(target)
         if index < 0:
-            index = int(min(len(spans) - 1, spans.char_end.searchsorted(target, side="right")))
+            index = min(len(spans) - 1, int(spans.char_end.searchsorted(target, side="right")))
         self.move_cursor(index)
 
     def action_move_page(self, pages: int) -> None:
