@@ -12,13 +12,16 @@ from ctxlab.commands.model import MODEL_HELP, load_for_cli
 from ctxlab.core.strategies import SINKS, STRATEGIES, model_strategies
 
 
-def _numbers(text: str, what: str, *, whole: bool = False) -> list:
+def _numbers(text: str, what: str, *, whole: bool = False, minimum: int = 0) -> list:
     from ctxlab.core.number_lists import parse_numbers, parse_whole_numbers
 
     try:
-        return (parse_whole_numbers if whole else parse_numbers)(text, what)
+        values = (parse_whole_numbers if whole else parse_numbers)(text, what)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
+    if any(v < minimum for v in values):
+        raise click.BadParameter(f"{what}: numbers of at least {minimum}, got {text!r}")
+    return values
 
 
 @click.command()
@@ -64,7 +67,7 @@ def command(depths, lengths, strategies, window, sinks, needle_count, distances,
     # Settings are checked before the model loads: a typo should not cost a model load.
     spec = None if distances else recall.GridSpec(
         depths=tuple(d / 100 for d in _numbers(depths, "--depths")),
-        lengths=tuple(_numbers(lengths, "--lengths", whole=True)), strategies=chosen)
+        lengths=tuple(_numbers(lengths, "--lengths", whole=True, minimum=1)), strategies=chosen)
     gaps = _numbers(distances, "--distances", whole=True) if distances else []
     model = load_for_cli(model_source)
     with _progress_bar() as advance:
