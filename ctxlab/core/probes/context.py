@@ -167,11 +167,11 @@ def view(prompt: Prompt, strategy: Strategy) -> View:
     n_head, n_ctx = len(prompt.head_ids), len(prompt.context)
     total = n_head + n_ctx + len(prompt.tail_ids)
     everything = [(0, n_ctx)] if n_ctx else []
-    if strategy.record.mask is None and strategy.window is None or (
-            strategy.window is not None and total <= strategy.window):
+    window = strategy.window
+    if window is not None and total <= window:
         return _view_of(prompt, prompt.ids, AttentionMask.causal(), everything, everything)
-    if strategy.record.cuts_tokens:
-        budget = strategy.window - n_head - len(prompt.tail_ids)
+    if strategy.record.cuts_tokens and window is not None:  # a cut always has a window
+        budget = window - n_head - len(prompt.tail_ids)
         if budget < 0:
             raise ProbeError(f"a window of {strategy.window} tokens cannot hold the template and "
                              f"question ({total - n_ctx} tokens)")
