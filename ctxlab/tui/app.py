@@ -82,6 +82,7 @@ class CtxlabApp(App[None]):
         return self.main.model_note
 
     async def on_mount(self) -> None:
+        self._warn_if_lossy()
         if self.settings.keymap:
             for problem in keymap_problems(self.settings.keymap, self.key_bindings()):
                 self.notify(problem, title="keymap", severity="warning", timeout=10)
@@ -153,6 +154,14 @@ class CtxlabApp(App[None]):
         """Replace the document's text (``name``, ``path`` and ``decoding`` say where from)."""
         self.session.replace_text(text, name, path, decoding)
         self.main.document_replaced()
+        self._warn_if_lossy()
+
+    def _warn_if_lossy(self) -> None:
+        doc = self.session.document
+        if doc.decoding.lossy:
+            where = doc.decoding.detail.split(";")[0]  # "invalid UTF-8 at byte N"
+            self.notify(f"{doc.name}: {where}. Invalid bytes show as U+FFFD; saving over the file "
+                        "asks first.", title="open", severity="warning", timeout=10)
 
     def open_document(self, document: Document) -> None:
         self.set_document(document.text, document.name, document.path, document.decoding)

@@ -12,9 +12,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ctxlab.core.documents import Decoding
 from ctxlab.core.spans import TokenSpans
 from ctxlab.tui.delivery import deliver, safe_filename
-from ctxlab.tui.screens.choice_screen import OVERWRITE_CHOICES, UNSAVED_CHOICES, ChoiceScreen
+from ctxlab.tui.screens.choice_screen import (
+    LOSSY_CHOICES,
+    OVERWRITE_CHOICES,
+    UNSAVED_CHOICES,
+    ChoiceScreen,
+)
 
 if TYPE_CHECKING:
     from ctxlab.tui.app import CtxlabApp
@@ -75,9 +81,16 @@ class DocumentFiles:
             return
 
         def chosen(choice: str | None) -> None:
-            if choice == "overwrite":
+            if choice in ("overwrite", "lossy"):
                 self._write(path, then)
 
+        doc = self.app.session.document
+        if doc.decoding.lossy and doc.path is not None and _same_file(path, doc.path):
+            self.app.push_screen(ChoiceScreen(
+                f"{path} is not valid UTF-8 ({doc.decoding.detail.split(';')[0]}): the text shows "
+                "its invalid bytes as U+FFFD. Saving over it replaces those bytes for good.",
+                LOSSY_CHOICES), chosen)
+            return
         self.app.push_screen(ChoiceScreen(f"{path} already exists. Overwrite it?",
                                           OVERWRITE_CHOICES), chosen)
 
@@ -88,8 +101,8 @@ class DocumentFiles:
         except OSError as exc:
             self.app.notify(f"{path}: {exc.strerror}", title="save", severity="error")
             return
-        if self.app.session.document is doc:
-            doc.unsaved, doc.path = False, path
+        if self.app.session.document is doc:  # the file now holds exactly this text
+            doc.unsaved, doc.path, doc.decoding = False, path, Decoding()
         self.app.notify(f"saved {len(doc.text):,} chars to {path}", title="save")
         if then is not None:
             then()
@@ -131,3 +144,10 @@ def suggested_path(source: Path | None, name: str) -> Path:
         return source
     filename = safe_filename(Path(name).stem, suffix=Path(name).suffix or ".txt")
     return Path.cwd() / filename
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except (OSError, ValueError):
+        return False

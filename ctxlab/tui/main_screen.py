@@ -314,6 +314,8 @@ class MainScreen(Screen):
         overlay = session.surprisal
         parts = [printable(doc.name), f"{len(doc.text):,} chars",
                  f"{session.tokenizer}: {tokens}"]
+        if doc.decoding.lossy:
+            parts.append("lossy UTF-8 (U+FFFD)")
         if session.allow_special:
             parts.append("specials parsed")
         if overlay is not None:

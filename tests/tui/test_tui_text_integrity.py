@@ -151,3 +151,31 @@ async def test_save_confirms_an_overwrite_and_never_suggests_the_package(make_ap
         await pilot.click("#choice-overwrite")
         await pilot.pause()
         assert target.read_text(encoding="utf-8") == app.session.document.text
+
+
+async def test_a_lossy_decode_is_reported_and_never_written_back_unasked(make_app,
+                                                                         tmp_path) -> None:
+    """`caf\\xe9` opened shows U+FFFD and says so; saving over it asks; Cancel keeps the bytes."""
+    source = tmp_path / "latin1.txt"
+    source.write_bytes(b"caf\xe9 au lait\n")
+    app = make_app("")
+    async with app.run_test(size=SIZE) as pilot:
+        await app.settled()
+        app.open_path(source)
+        await app.settled()
+        assert app.session.document.text == "caf\ufffd au lait\n"
+        warnings = [n.message for n in app.notices if n.severity == "warning"]
+        assert any("invalid UTF-8 at byte 3" in w and "U+FFFD" in w for w in warnings)
+        assert "lossy UTF-8" in str(app.query_one("#status").render())
+        app.save_text(str(source))
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceScreen) and "not valid UTF-8" in app.screen.question
+        await pilot.press("enter")  # the focused choice is Cancel
+        await pilot.pause()
+        assert source.read_bytes() == b"caf\xe9 au lait\n"
+        app.save_text(str(source))
+        await pilot.pause()
+        await pilot.click("#choice-lossy")  # the explicit choice
+        await pilot.pause()
+        assert source.read_bytes() == "caf\ufffd au lait\n".encode()
+        assert not app.session.document.decoding.lossy  # the file now holds this very text

@@ -36,7 +36,7 @@ class ChoiceScreen(ModalScreen[str | None]):
             with Horizontal():
                 for choice, label in self.choices:
                     yield Button(label, id=f"choice-{choice}", compact=True,
-                                 variant="error" if choice in ("discard", "overwrite")
+                                 variant="error" if choice in ("discard", "overwrite", "lossy")
                                  else "default")
 
     def on_mount(self) -> None:
@@ -49,3 +49,4 @@ class ChoiceScreen(ModalScreen[str | None]):
 
 UNSAVED_CHOICES = [("save", "Save…"), ("discard", "Discard changes"), ("cancel", "Cancel")]
 OVERWRITE_CHOICES = [("cancel", "Cancel"), ("overwrite", "Overwrite")]
+LOSSY_CHOICES = [("cancel", "Cancel"), ("lossy", "Write U+FFFD over the bytes")]
