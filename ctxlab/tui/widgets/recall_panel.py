@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -34,6 +34,9 @@ FIELDS = {"depths": "depths %", "lengths": "lengths", "window": "W", "strategies
           "needles": "needles"}
 
 
+FORM_WIDTH = 104  # columns the form needs on one row
+
+
 class RecallPanel(Vertical):
     BINDINGS = [Binding("r", "run", "Run / cancel", id="ctxlab.recall.run")]
     DEFAULT_CSS = """
@@ -49,6 +52,8 @@ class RecallPanel(Vertical):
     RecallPanel #recall-heatmap { margin: 0 1; }
     RecallPanel #recall-answer { height: auto; padding: 0 1; border-top: solid $primary-muted; }
     RecallPanel #recall-context { height: 1fr; }
+    RecallPanel.-narrow #recall-form { layout: grid; grid-size: 6; grid-rows: 1;
+                                       grid-columns: 12 30 9 11 3 6; height: 2; }
     """
 
     class Started(Message, bubble=False):
@@ -97,6 +102,10 @@ class RecallPanel(Vertical):
         yield Static(LEGEND, id="recall-legend")
         yield Static("", id="recall-answer")
         yield TokenView(id="recall-context")
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Under ``FORM_WIDTH`` columns the form takes two rows instead of running off."""
+        self.set_class(event.size.width < FORM_WIDTH, "-narrow")
 
     # --- the form and the run ---------------------------------------------------------
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
@@ -37,12 +37,22 @@ EDIT_BAR = Content.from_markup(
 VIEW_BAR = Content.from_markup(
     "[b reverse] VIEW [/] arrows move the token cursor · [b]e[/b] edit · "
     "[b]t[/b] next tokenizer · paste inserts at the cursor · [b]?[/b] help")
+WIDE = 100  # columns from which the inspector gets its full 38
+MEDIUM_WIDTH = 80  # under this the inspector moves below the text
+MIN_ROWS_UNDER = 16  # rows the panel needs to show the inspector below the text
 
 
 class TokensPanel(Vertical):
     """The document, tokenized; in edit mode, the document being typed too."""
 
-    DEFAULT_CSS = "TokensPanel { height: 1fr; }"
+    DEFAULT_CSS = """
+    TokensPanel { height: 1fr; }
+    TokensPanel.-medium Inspector { width: 30; }
+    TokensPanel.-narrow #tokens-body { layout: vertical; }
+    TokensPanel.-narrow Inspector { width: 1fr; height: 8; border-left: none;
+                                    border-top: solid $primary-muted; }
+    TokensPanel.-short Inspector { display: none; }
+    """
 
     class Edited(Message):
         """The user typed: ``text`` is the whole document now."""
@@ -64,6 +74,14 @@ class TokensPanel(Vertical):
                 yield DocumentEditor(id="editor", soft_wrap=True)
                 yield TokenView(id="token-view")
             yield Inspector(id="inspector")
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Down to 80 columns the inspector stays beside the text, narrower under 100; under
+        80 it moves below the text, and when that leaves too few rows it is hidden."""
+        width, height = event.size
+        self.set_class(MEDIUM_WIDTH <= width < WIDE, "-medium")
+        self.set_class(width < MEDIUM_WIDTH, "-narrow")
+        self.set_class(width < MEDIUM_WIDTH and height < MIN_ROWS_UNDER, "-short")
 
     # --- edit mode ---------------------------------------------------------------------
 
