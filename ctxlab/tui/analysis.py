@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from ctxlab.core.spans import TokenSpans
 from ctxlab.core.text_layout import measure, wrap
 from ctxlab.core.tokenizers import get_tokenizer
+from ctxlab.core.tokenizers.elsewhere import count_elsewhere, encode_elsewhere
 from ctxlab.tui.glyphs import cell_width
 from ctxlab.tui.messages import (
     AnalysisMessage,
@@ -27,6 +28,9 @@ from ctxlab.tui.messages import (
 )
 
 PROGRESS_INTERVAL = 0.25  # seconds between progress messages
+# From here a tokenizer runs in a helper process: some backends hold the GIL while they
+# encode, which would stall every key for as long as the encode takes (1.6 s for 1 MB).
+ELSEWHERE_CHARS = 50_000
 
 
 @dataclass(frozen=True)
@@ -74,8 +78,7 @@ def run_analysis(request: AnalysisRequest, post: Callable[[AnalysisMessage], obj
             post(AnalysisProgress(version, step, steps, f"tokenizing with {name}"))
         started = time.perf_counter()
         try:
-            tokenizer = get_tokenizer(name, fetch=False)
-            spans = tokenizer.encode(text, allow_special=request.allow_special)
+            spans = _encode(name, text, request.allow_special)
         except Exception as exc:  # any backend failure is reported, never fatal to the session
             post(TokenizerFailed(version, name, failure_reason(exc)))
             continue
@@ -95,13 +98,25 @@ def _count(request: AnalysisRequest, known: dict[str, TokenSpans],
         if cancelled():
             return False
         try:
-            count = len(known[name]) if name in known else get_tokenizer(name, fetch=False).count(
-                request.text, allow_special=request.allow_special)
+            count = len(known[name]) if name in known else _count_of(
+                name, request.text, request.allow_special)
         except Exception as exc:  # a window whose tokenizer is missing shows "no count"
             post(TokenizerFailed(request.version, name, failure_reason(exc)))
             continue
         post(CountsReady(request.version, {name: count}))
     return True
+
+
+def _encode(name: str, text: str, allow_special: bool) -> TokenSpans:
+    if len(text) >= ELSEWHERE_CHARS:
+        return encode_elsewhere(name, text, allow_special=allow_special)
+    return get_tokenizer(name, fetch=False).encode(text, allow_special=allow_special)
+
+
+def _count_of(name: str, text: str, allow_special: bool) -> int:
+    if len(text) >= ELSEWHERE_CHARS:
+        return count_elsewhere(name, text, allow_special=allow_special)
+    return get_tokenizer(name, fetch=False).count(text, allow_special=allow_special)
 
 
 def failure_reason(exc: Exception) -> str:
