@@ -82,7 +82,11 @@ class WindowsPanel(VerticalScroll):
 
     DEFAULT_CSS = "WindowsPanel { padding: 1 2; }"
 
+    def on_mount(self) -> None:
+        self.loading = True  # a spinner while the catalogue of windows loads
+
     async def set_windows(self, windows: list[Window]) -> None:
+        self.loading = False
         await self.remove_children()
         await self.mount_all(WindowGauge(window) for window in windows)
 
