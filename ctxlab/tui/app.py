@@ -40,7 +40,6 @@ class CtxlabApp(App[None]):
     TITLE = "ctxlab"
     COMMANDS = App.COMMANDS | {CtxlabCommands}
     BINDINGS = [
-        Binding("ctrl+t", "pick_compare", "Compare…", show=False, id="ctxlab.compare.pick"),
         Binding("o", "open", "Open", id="ctxlab.open"),
         Binding("ctrl+s", "save", "Save", show=False, id="ctxlab.save"),
         Binding("ctrl+e", "export('svg')", "Export SVG", show=False, id="ctxlab.export.svg"),
@@ -92,7 +91,7 @@ class CtxlabApp(App[None]):
         """Every binding a user can remap: the app's, the screen's and its tabs' widgets'."""
         from ctxlab.tui.tabs import tab_widget_bindings
 
-        own = [b for b in (*self.BINDINGS, *MainScreen.BINDINGS) if isinstance(b, Binding)]
+        own = [b for b in (*MainScreen.BINDINGS, *self.BINDINGS) if isinstance(b, Binding)]
         return [*own, *tab_widget_bindings()]
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
@@ -129,15 +128,6 @@ class CtxlabApp(App[None]):
 
     def on_delivery_failed(self, event: events.DeliveryFailed) -> None:
         notify_failed(self, event)
-
-    def action_pick_compare(self) -> None:
-        from ctxlab.tui.screens.picker_screen import TokenizerPicker
-
-        async def chosen(names: list[str] | None) -> None:
-            if names:
-                await self.set_compare(names)
-
-        self.push_screen(TokenizerPicker(self.session.compare), chosen)
 
     def action_help(self) -> None:
         from ctxlab.tui.screens.help_screen import HelpScreen

@@ -37,7 +37,7 @@ def palette_commands(app: CtxlabApp) -> list[Command]:
         ("Toggle special tokens", "parse <|endoftext|> etc. as control tokens",
          screen.action_toggle_special),
         ("Compare: choose tokenizers…", "pick the tokenizers shown side by side",
-         app.action_pick_compare),
+         screen.action_pick_compare),
         ("Surprisal overlay (toggle)", "colour tokens by the loss the truncation window costs "
          "them (local model)", screen.action_toggle_surprisal),
         ("Recall: run / cancel the needle grid", "hide a fact, ask the local model for it",

@@ -10,21 +10,48 @@ from __future__ import annotations
 
 import json
 import re
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import cast
 
 from textual import work
 from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from ctxlab.config import Settings
 from ctxlab.core.lessons.documents import step_text
 from ctxlab.core.lessons.loader import Lesson, LessonError, Step
-from ctxlab.core.lessons.runner import LessonRun, StepResult
+from ctxlab.core.lessons.runner import MODEL_SHOWS, LessonRun, StepResult
 from ctxlab.core.model import DEFAULT_MODEL
 from ctxlab.tui.app import CtxlabApp
 
 MAP_KEYS = tuple(f"{mark} " for mark in "ABCDEFGHoX")  # legend lines of the scaling map
 
 
+class LessonCommands(Provider):
+    """A palette entry per bundled lesson, so a finished lesson leads to the next one."""
+
+    async def discover(self) -> Hits:
+        for title, help_text, callback in self._lessons():
+            yield DiscoveryHit(title, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, callback in self._lessons():
+            if (score := matcher.match(title)) > 0:
+                yield Hit(score, matcher.highlight(title), callback, help=help_text)
+
+    def _lessons(self) -> list[tuple[str, str, Callable[[], object]]]:
+        from ctxlab.core.lessons.loader import list_lessons
+
+        app = cast("LessonApp", self.app)
+        return [(f"Lesson {lesson.number}: {lesson.title}", " ".join(lesson.summary.split()),
+                 partial(app.start_lesson, lesson)) for lesson in list_lessons()]
+
+
 class LessonApp(CtxlabApp):
+    COMMANDS = CtxlabApp.COMMANDS | {LessonCommands}
     BINDINGS = [
         *CtxlabApp.BINDINGS,
         Binding("n", "lesson_step(1)", "Next step", id="ctxlab.lesson.next"),
@@ -37,10 +64,18 @@ class LessonApp(CtxlabApp):
         self.lesson_run = LessonRun(lesson)
         self.step_index = start  # 0-based; clamped when shown
         self.result: StepResult | None = None  # the observation of the step on screen
+        self._observing_since = 0.0  # when the step on screen started its observation
 
     async def on_mount(self) -> None:
         await super().on_mount()
+        self.set_interval(1, self._tick)
         await self.show_step(self.step_index)
+
+    async def start_lesson(self, lesson: Lesson) -> None:
+        """Leave this lesson for ``lesson``, at its first step (from the palette)."""
+        self.workers.cancel_group(self, "lesson")
+        self.lesson, self.lesson_run = lesson, LessonRun(lesson)
+        await self.show_step(0)
 
     async def action_lesson_step(self, delta: int) -> None:
         await self.show_step(self.step_index + delta)
@@ -54,6 +89,7 @@ class LessonApp(CtxlabApp):
             await self._set_up(step)
         except LessonError as exc:
             self.notify(str(exc), title="lesson", severity="error")
+        self._observing_since = time.monotonic()
         self.narrate(self._markdown(step, None))
         self._observe(self.step_index)
 
@@ -113,17 +149,33 @@ class LessonApp(CtxlabApp):
         # At the answer, a sliding window reaches back over the newest tokens: an end kept.
         self.set_truncation(budget=budget, strategy="keep-end" if record.slides else record.name)
 
+    def _tick(self) -> None:
+        """While a step is observed, the narration counts the seconds (model steps take
+        15-40 s on two cores; a fixed "a few seconds" was a promise it could not keep)."""
+        if self.result is None and self.is_running:
+            step = self.lesson.steps[self.step_index]
+            self.narrate(self._markdown(step, None))
+
     def _markdown(self, step: Step, result: StepResult | None) -> str:
+        last = self.step_index == len(self.lesson.steps) - 1
         where = f"step {self.step_index + 1} of {len(self.lesson.steps)}"
         lines = result.lines if result is not None else []
         if step.show == "scaling":  # the map is in the document pane: keep its legend here
             lines = [line for line in lines if line.lstrip()[:2] in MAP_KEYS]
-        seen = ("*observing… (the model takes a few seconds)*" if result is None
+        seen = (_observing(step, time.monotonic() - self._observing_since) if result is None
                 else _observation_markdown(lines))
         broken = "".join(f"\n\n**claim does not hold:** {b}"
                          for b in (result.broken if result else []))
+        keys = ("**The end of this lesson.** *p* previous · *ctrl+p* then \"Lesson\" for "
+                "another" if last else "*n* next · *p* previous")
         return (f"### {self.lesson.number}. {self.lesson.title}\n\n**{step.title}** ({where})\n\n"
-                f"{step.narration}\n\n{seen}{broken}\n\n*n* next · *p* previous")
+                f"{step.narration}\n\n{seen}{broken}\n\n{keys}")
+
+
+def _observing(step: Step, seconds: float) -> str:
+    what = ("the local model reads the text and answers: 15-40 s on two cores"
+            if step.show in MODEL_SHOWS else "counting")
+    return f"*observing… {seconds:.0f} s ({what})*"
 
 
 def _observation_markdown(lines: list[str]) -> str:

@@ -64,6 +64,7 @@ class MainScreen(Screen):
         Binding("e", "toggle_edit", "Edit", id="ctxlab.edit"),
         Binding("escape", "view_tokens", "View tokens", show=False, id="ctxlab.view"),
         Binding("t", "next_tokenizer", "Tokenizer", id="ctxlab.tokenizer.next"),
+        Binding("ctrl+t", "pick_compare", "Compare…", show=False, id="ctxlab.compare.pick"),
         Binding("w", "toggle_whitespace", "Whitespace", id="ctxlab.whitespace"),
         Binding("c", "toggle_colours", "Colours", id="ctxlab.colours"),
         Binding("x", "toggle_special", "Specials", show=False, id="ctxlab.special"),
@@ -383,6 +384,15 @@ class MainScreen(Screen):
         names = list(dict.fromkeys([*session.compare, *specs()]))
         current = names.index(session.tokenizer) if session.tokenizer in names else -1
         self.ctxlab.set_tokenizer(names[(current + 1) % len(names)])
+
+    def action_pick_compare(self) -> None:
+        from ctxlab.tui.screens.picker_screen import TokenizerPicker
+
+        async def chosen(names: list[str] | None) -> None:
+            if names:
+                await self.ctxlab.set_compare(names)
+
+        self.app.push_screen(TokenizerPicker(self.ctxlab.session.compare), chosen)
 
     def action_toggle_whitespace(self) -> None:
         look = self.ctxlab.look

@@ -52,3 +52,19 @@ async def test_a_token_lesson_step_sets_the_compare_tab() -> None:
                                        "smollm2"]
         assert app.session.document.text.startswith("In 2024 the toll rose")
         assert "mistral-v1" in app.query_one(Narration).text
+
+
+async def test_the_last_step_says_the_lesson_ended_and_the_palette_starts_another() -> None:
+    from ctxlab.tui.lesson_panel import LessonCommands
+
+    lesson = load_lesson("tokens-not-words")
+    app = LessonApp(None, lesson, start=len(lesson.steps) - 1)
+    async with app.run_test(size=SIZE):
+        await settled_step(app)
+        narration = app.query_one(Narration)
+        assert "The end of this lesson" in narration.text and "n next" not in narration.text
+        assert LessonCommands in app.COMMANDS
+        await app.start_lesson(load_lesson("notepad-sizes"))
+        await settled_step(app)
+        assert (app.lesson.name, app.step_index) == ("notepad-sizes", 0)
+        assert "A 2K notepad" in narration.text and "The end" not in narration.text
