@@ -48,7 +48,7 @@ async def test_keymap_problems_are_notified_at_start_up(make_app) -> None:
     app = make_app(keymap={"ctxlab.no.such": "f5", "ctxlab.tab.compare": "t"})
     async with app.run_test(size=SIZE) as pilot:
         await app.settled()
-        notes = [n.message for n in app._notifications]
+        notes = [n.message for n in app.notices]
         assert any("'ctxlab.no.such'" in note for note in notes)
         assert any("'t' is bound to ctxlab.tab.compare and ctxlab.tokenizer.next" in note
                    for note in notes)

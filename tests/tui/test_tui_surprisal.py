@@ -101,6 +101,6 @@ async def test_the_default_budget_still_shows_forgetting_and_says_why(make_app) 
         tokens = len(overlay.spans)
         assert overlay.strategy.window == tokens // 4 < tokens
         assert np.nanmax(overlay.delta) > 0  # something was forgotten
-        notes = [n.message for n in app._notifications]
+        notes = [n.message for n in app.notices]
         assert any("holds all" in note and f"{tokens // 4}-token window" in note
                    for note in notes)
