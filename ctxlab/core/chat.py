@@ -166,10 +166,7 @@ def count_chat(tokenizer, messages: Sequence[Message], *, tools: Sequence[dict] 
         parts = chat_harmony.render(messages, tools, today=today)
         return _parts_count(tokenizer, "harmony", raw, parts)
     if name in chat_llama.FORMATS:
-        if tools:
-            raise ChatError(f"{name}: ctxlab does not render Meta's tool-definition prompts; "
-                            "count the chat without 'tools'")
-        parts = chat_llama.render(messages, chat_llama.FORMATS[name])
+        parts = chat_llama.render(messages, chat_llama.FORMATS[name], tools, today=today)
         return _parts_count(tokenizer, "Meta's ChatFormat (llama_models)", raw, parts)
     if name in chat_mistral.VERSIONS:
         version = chat_mistral.VERSIONS[name]
