@@ -12,7 +12,7 @@ from ctxlab.commands.count_output import render
 from ctxlab.commands.errors import EXIT_INPUT, EXIT_OVER_BUDGET, CtxlabError, friendly_errors
 from ctxlab.core import count_cache
 from ctxlab.core.counting import CountOptions, FileCount, count_files, count_text_file
-from ctxlab.core.discovery import WalkOptions, discover
+from ctxlab.core.discovery import Discovery, WalkOptions, walk
 from ctxlab.core.textfile import BINARY, read_text_stream
 from ctxlab.core.tokenizers.engines import DEFAULT_ENGINE, ENGINES, get_counter
 from ctxlab.core.tokenizers.registry import DEFAULT_TOKENIZERS, resolve_name
@@ -125,12 +125,13 @@ def _gather(paths, options, hidden, no_ignore, include, exclude, quiet):
         counts.append(count_text_file(read_text_stream(
             sys.stdin.buffer, "-", replace_invalid=options.replace_invalid,
             max_bytes=options.max_bytes), options))
-    walk = WalkOptions(hidden=hidden, gitignore=not no_ignore, include=tuple(include),
-                       exclude=tuple(exclude))
-    found = discover([p for p in paths if str(p) != "-"], walk)
+    walk_options = WalkOptions(hidden=hidden, gitignore=not no_ignore, include=tuple(include),
+                               exclude=tuple(exclude))
+    found = Discovery()
+    files = walk([p for p in paths if str(p) != "-"], walk_options, found)
     explicit = {str(p) for p in paths if not os.path.isdir(p)}
-    with _progress(found.files, quiet) as advance:
-        counts.extend(count_files(found.files, options, advance, notify=_warn))
+    with _progress(quiet) as advance:
+        counts.extend(count_files(files, options, advance, notify=_warn))
     return counts, found, explicit
 
 
@@ -138,15 +139,15 @@ def _warn(line: str) -> None:
     click.echo(f"ctxlab: {line}", err=True)
 
 
-def _progress(files: list[Path], quiet: bool):
-    """A byte-based progress bar on stderr for long runs (one task, O(1) per update)."""
+def _progress(quiet: bool):
+    """A byte-based progress bar on stderr, shown only if the run is not over at once."""
     from contextlib import nullcontext
 
-    if quiet or not sys.stderr.isatty() or len(files) < 50:
+    if quiet or not sys.stderr.isatty():
         return nullcontext(None)
     from ctxlab.commands.progress import byte_progress
 
-    return byte_progress(files)
+    return byte_progress()
 
 
 def _exit(counts, problems, explicit, names, budget, per_file) -> None:

@@ -17,6 +17,7 @@ from dataclasses import asdict
 import click
 
 from ctxlab import __version__
+from ctxlab.commands import indented_json
 from ctxlab.core.counting import FileCount
 from ctxlab.core.discovery import Discovery
 from ctxlab.core.rollup import TreeRow, build_tree, tree_rows
@@ -41,7 +42,7 @@ def render(counts: list[FileCount], found: Discovery, names: tuple[str, ...], fm
         if tree:
             document["tree"] = [asdict(row) for row in _tree_rows(counts, names, depth, top,
                                                                   min_share)]
-        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        click.echo(indented_json.dumps(document, ensure_ascii=False))
     elif fmt == "jsonl":
         for fc in counts:
             click.echo(json.dumps({"type": "file", **_record(fc)}, ensure_ascii=False))
