@@ -13,6 +13,7 @@ from ctxlab.commands.errors import EXIT_INPUT, EXIT_OVER_BUDGET, CtxlabError, fr
 from ctxlab.core import count_cache
 from ctxlab.core.counting import CountOptions, FileCount, count_files, count_text_file
 from ctxlab.core.discovery import Discovery, WalkOptions, walk
+from ctxlab.core.discovery_cache import WalkMemo
 from ctxlab.core.textfile import BINARY, read_text_stream
 from ctxlab.core.tokenizers.engines import DEFAULT_ENGINE, ENGINES, get_counter
 from ctxlab.core.tokenizers.registry import DEFAULT_TOKENIZERS, resolve_name
@@ -128,10 +129,15 @@ def _gather(paths, options, hidden, no_ignore, include, exclude, quiet):
     walk_options = WalkOptions(hidden=hidden, gitignore=not no_ignore, include=tuple(include),
                                exclude=tuple(exclude))
     found = Discovery()
-    files = walk([p for p in paths if str(p) != "-"], walk_options, found)
+    memo = WalkMemo(Path(options.cache_path)) if options.cache_path else None
+    files = walk([p for p in paths if str(p) != "-"], walk_options, found, memo)
     explicit = {str(p) for p in paths if not os.path.isdir(p)}
-    with _progress(quiet) as advance:
-        counts.extend(count_files(files, options, advance, notify=_warn))
+    try:
+        with _progress(quiet) as advance:
+            counts.extend(count_files(files, options, advance, notify=_warn))
+    finally:
+        if memo:
+            memo.close()
     return counts, found, explicit
 
 

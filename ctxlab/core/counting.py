@@ -98,7 +98,7 @@ def _count_chunk(paths: list[str], options: CountOptions) -> list[Counted]:
             for fc, tf in zip(counts, files, strict=True)]
 
 
-def count_files(paths: Iterable[Path], options: CountOptions,
+def count_files(paths: Iterable[Path | str], options: CountOptions,
                 progress: ProgressFn | None = None,
                 notify: Callable[[str], None] | None = None) -> list[FileCount]:
     """Counts for ``paths`` in their order; runs in parallel when it pays off.

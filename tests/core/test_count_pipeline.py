@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import tiktoken
 
 from ctxlab.core import counting
@@ -42,7 +44,7 @@ def test_streamed_and_listed_walks_give_the_same_files_in_order(tmp_path):
     (tmp_path / ".gitignore").write_text("d3/\n*7.txt\n")
     listed = discover([tmp_path], WalkOptions())
     found = Discovery()
-    assert list(walk([tmp_path], WalkOptions(), found)) == listed.files == found.files
+    assert [Path(p) for p in walk([tmp_path], WalkOptions(), found)] == listed.files == found.files
     assert found.ignored == listed.ignored > 0
 
 
