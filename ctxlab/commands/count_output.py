@@ -20,7 +20,6 @@ from ctxlab import __version__
 from ctxlab.commands import indented_json
 from ctxlab.core.counting import FileCount
 from ctxlab.core.discovery import Discovery
-from ctxlab.core.rollup import TreeRow, build_tree, tree_rows
 from ctxlab.core.safe_text import encodable, printable
 from ctxlab.core.tokenizers.engines import DEFAULT_ENGINE, get_counter
 
@@ -154,7 +153,9 @@ def _console(widest: int):
     return console
 
 
-def _tree_rows(counts, names, depth, top, min_share) -> list[TreeRow]:
+def _tree_rows(counts, names, depth, top, min_share) -> list:
+    from ctxlab.core.rollup import build_tree, tree_rows
+
     return tree_rows(build_tree(counts, names[0]), max_depth=depth, top=top, min_share=min_share)
 
 

@@ -122,8 +122,7 @@ def count_files(paths: Iterable[Path | str], options: CountOptions,
         cache.record([(path, run.stats[path], dig, CachedCount(fc.status, fc.chars, fc.words,
                                                                fc.bom, fc.tokens))
                       for path, (fc, dig) in run.fresh.items()
-                      if dig is not None and run.stats[path] is not None],
-                     used=run.used)
+                      if dig is not None and run.stats[path] is not None])
         cache.close()
         if cache.warning and notify:
             notify(cache.warning)
@@ -155,7 +154,6 @@ class _Pipeline:
         self.stats: dict[str, Stat | None] = {}  # every path, in order
         self.results: dict[str, FileCount] = {}
         self.fresh: dict[str, Counted] = {}  # counted this run (a subset of results)
-        self.used: list[bytes] = []  # digests of cache hits
         self._unlooked: list[str] = []
         self._todo: list[tuple[str, int]] = []  # (path, size) to count
         self._todo_bytes = 0
@@ -194,10 +192,9 @@ class _Pipeline:
         for path in self._unlooked:
             size = present[path].size if path in present else 0
             if path in hits:
-                dig, cc = hits[path]
+                cc = hits[path][1]
                 self.results[path] = FileCount(path, cc.status, size, cc.chars, cc.words,
                                                cc.tokens, cc.bom)
-                self.used.append(dig)
                 self._done_bytes += size
             else:
                 self._todo.append((path, size))
