@@ -111,6 +111,8 @@ def prose_corpus(dest: Path) -> tuple[Path, list[str], list[tuple[str, int]]]:
 def run(cmd: list[str], stdin: str = "", env: dict | None = None
         ) -> tuple[float, str, float, float]:
     """Wall seconds, stdout, peak RSS (MB) and CPU seconds of that process and its workers."""
+    env = dict(os.environ if env is None else env)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed ctxlab has its bytecode compiled
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)

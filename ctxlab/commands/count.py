@@ -60,7 +60,7 @@ walking a tree are skipped and reported, not an error.
 @click.option("--budget-per-record", type=click.IntRange(min=0),
               help="Datasets: report (and exit 1 on) records over N tokens.")
 @click.option("--executor", type=click.Choice(["local", "ray"]), default="local",
-              show_default=True, help="Datasets: local process pool, or Ray Data.")
+              show_default=True, help="Local process pool, or Ray Data (files and datasets).")
 @click.option("--ray-address", help="With --executor ray: a cluster (ray://HOST:10001); "
               "default: a local Ray started for this run.")
 @click.option("--no-cache", is_flag=True,
@@ -94,7 +94,13 @@ def command(paths, tokenizers, fmt, tree, depth, top, min_share, hidden, no_igno
                            jobs=jobs, engine=engine,
                            cache_path=None if no_cache else str(count_cache.default_path()))
     paths = list(paths) or [Path(".")]
-    counts, found, explicit = _gather(paths, options, hidden, no_ignore, include, exclude, quiet)
+    remote = None
+    if executor == "ray":
+        from ctxlab.core.ray_count import file_counter
+
+        remote = file_counter(ray_address)
+    counts, found, explicit = _gather(paths, options, hidden, no_ignore, include, exclude, quiet,
+                                      remote)
     render(counts, found, names, fmt, tree=tree, depth=depth, top=top,
            min_share=min_share, engine=engine)
     _exit(counts, found.problems, explicit, names, budget, per_file)
@@ -108,10 +114,10 @@ def _dataset_sources(paths, chat_file, fields, executor) -> list[str]:
     datasets = [s for s in named if is_dataset(s)]
     needs_field = [s for s in datasets if s.startswith(HF_PREFIX) or s.endswith(PARQUET_SUFFIX)]
     chat_dataset = chat_file is not None and is_dataset(str(chat_file))
-    if not (fields or needs_field or chat_dataset or executor == "ray"):
+    if not (fields or needs_field or chat_dataset):
         return []
     if len(datasets) < len(named) or not datasets:
-        raise CtxlabError("--field, --chat on a dataset and --executor ray take datasets only "
+        raise CtxlabError("--field and --chat on a dataset take datasets only "
                           "(.jsonl, .jsonl.gz, .jsonl.zst, .parquet, hf-dataset:NAME[:split])")
     if not fields and not chat_dataset:
         raise CtxlabError(f"{needs_field[0] if needs_field else datasets[0]}: name the text to "
@@ -119,7 +125,7 @@ def _dataset_sources(paths, chat_file, fields, executor) -> list[str]:
     return datasets
 
 
-def _gather(paths, options, hidden, no_ignore, include, exclude, quiet):
+def _gather(paths, options, hidden, no_ignore, include, exclude, quiet, remote):
     """Read stdin and walk paths; returns counts, what the walk found, explicit paths."""
     counts: list[FileCount] = []
     if any(str(p) == "-" for p in paths):
@@ -134,7 +140,7 @@ def _gather(paths, options, hidden, no_ignore, include, exclude, quiet):
     explicit = {str(p) for p in paths if not os.path.isdir(p)}
     try:
         with _progress(quiet) as advance:
-            counts.extend(count_files(files, options, advance, notify=_warn))
+            counts.extend(count_files(files, options, advance, notify=_warn, remote=remote))
     finally:
         if memo:
             memo.close()

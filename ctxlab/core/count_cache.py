@@ -141,18 +141,19 @@ class CountCache:
         if self._db is None or not (entries or self._stale):
             return
         now = self._now
+        kept = [entry for entry in entries if entry[3].status in _CACHEABLE]
         try:
             self._db.execute("BEGIN IMMEDIATE")
-            for path, stat, dig, cc in entries:
-                if cc.status not in _CACHEABLE:
-                    continue
-                self._db.execute("INSERT OR REPLACE INTO content VALUES (?, ?, ?, ?, ?, ?)",
-                                 (dig, cc.status, cc.chars, cc.words, int(cc.bom), now))
-                self._db.executemany("INSERT OR REPLACE INTO tokens VALUES (?, ?, ?)",
-                                     [(dig, self.counters[n], c) for n, c in cc.tokens.items()])
-                if stat is not None and now - stat.mtime_ns > RACY_NS:
-                    self._db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
-                                     (path, stat.size, stat.mtime_ns, stat.inode, dig))
+            self._db.executemany("INSERT OR REPLACE INTO content VALUES (?, ?, ?, ?, ?, ?)",
+                                 [(dig, cc.status, cc.chars, cc.words, int(cc.bom), now)
+                                  for _, _, dig, cc in kept])
+            self._db.executemany("INSERT OR REPLACE INTO tokens VALUES (?, ?, ?)",
+                                 [(dig, self.counters[n], c) for _, _, dig, cc in kept
+                                  for n, c in cc.tokens.items()])
+            self._db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
+                                 [(path, stat.size, stat.mtime_ns, stat.inode, dig)
+                                  for path, stat, dig, _ in kept
+                                  if stat is not None and now - stat.mtime_ns > RACY_NS])
             for chunk in _chunks(list(self._stale)):
                 self._db.execute(f"UPDATE content SET used = ? WHERE digest IN ({_marks(chunk)})",
                                  [now, *chunk])

@@ -91,6 +91,12 @@ Counted = tuple[FileCount, bytes | None]  # the count, and the content digest wh
 def _count_chunk(paths: list[str], options: CountOptions) -> list[Counted]:
     files = [read_text_file(Path(p), replace_invalid=options.replace_invalid,
                             max_bytes=options.max_bytes) for p in paths]
+    return count_read_files(files, options)
+
+
+def count_read_files(files: Sequence[TextFile], options: CountOptions) -> list[Counted]:
+    """Counts (and, when caching, content digests) of files already read, wherever they
+    were read: a local worker, or a Ray actor."""
     counts = _count_text_files(files, options)
     if options.cache_path is None:
         return [(fc, None) for fc in counts]
@@ -98,20 +104,25 @@ def _count_chunk(paths: list[str], options: CountOptions) -> list[Counted]:
             for fc, tf in zip(counts, files, strict=True)]
 
 
+RemoteCount = Callable[[list[str], CountOptions], list[Counted]]  # e.g. ray_count.file_counter()
+
+
 def count_files(paths: Iterable[Path | str], options: CountOptions,
                 progress: ProgressFn | None = None,
-                notify: Callable[[str], None] | None = None) -> list[FileCount]:
+                notify: Callable[[str], None] | None = None,
+                remote: RemoteCount | None = None) -> list[FileCount]:
     """Counts for ``paths`` in their order; runs in parallel when it pays off.
 
     ``paths`` may be a walk still under way (``discovery.walk``): files are looked up
     and handed to workers as they arrive, so counting overlaps the walk. With
     ``options.cache_path``, unchanged files come from the count cache and new counts go
-    into it; ``notify`` hears one line if the cache had to be set aside.
+    into it; ``notify`` hears one line if the cache had to be set aside. ``remote``
+    counts every uncached file at the end instead of the local workers (Ray).
     """
     counters = {name: get_counter(name, options.engine)  # unknown names fail before any work
                 for name in options.tokenizers}
     cache = _open_cache(options, counters)
-    run = _Pipeline(options, cache, progress)
+    run = _Pipeline(options, cache, progress, remote)
     try:
         for path in paths:
             run.add(str(path))
@@ -146,10 +157,11 @@ class _Pipeline:
     """
 
     def __init__(self, options: CountOptions, cache: CountCache | None,
-                 progress: ProgressFn | None) -> None:
+                 progress: ProgressFn | None, remote: RemoteCount | None = None) -> None:
         self.options = options
         self.cache = cache
         self.progress = progress
+        self.remote = remote
         self.jobs = worker_count(options.jobs, MAX_JOBS_PER_CPU * (os.cpu_count() or 1))
         self.stats: dict[str, Stat | None] = {}  # every path, in order
         self.results: dict[str, FileCount] = {}
@@ -203,6 +215,12 @@ class _Pipeline:
         self._report()
 
     def _dispatch(self, final: bool) -> None:
+        if self.remote is not None:
+            if final and self._todo:
+                self._done(self.remote([p for p, _ in self._todo], self.options),
+                           self._todo_bytes)
+                self._todo, self._todo_bytes = [], 0
+            return
         if self._pool is None and self.jobs > 1 and self._todo_bytes >= PARALLEL_MIN_BYTES:
             self._start_pool()
         if self._pool is None:
