@@ -44,6 +44,8 @@ class _Writer:
     def write(self, value: Any, depth: int) -> str:
         if not isinstance(value, _CONTAINERS) or not value:
             return self.scalar(value)
+        if isinstance(value, list | tuple) and all(type(v) is dict and v for v in value):
+            return self._records(value, depth)
         nested: list[Any] = []
         park = nested.append
         if isinstance(value, dict):
@@ -54,7 +56,10 @@ class _Writer:
                     else park(child) or _MARK for child in value]
         inner, closing, encode = self._level(depth)
         text = encode(flat)
-        text = text[0] + inner + text[1:-1] + closing + text[-1]
+        return self._splice(text[0] + inner + text[1:-1] + closing + text[-1], nested, depth + 1)
+
+    def _splice(self, text: str, nested: list[Any], depth: int) -> str:
+        """``text`` with each marker replaced by its container, written at ``depth``."""
         if not nested:
             return text
         pieces = text.split(self.mark)
@@ -62,9 +67,40 @@ class _Writer:
             raise _MarkerInData
         out = [pieces[0]]
         for child, after in zip(nested, pieces[1:], strict=True):
-            out.append(self.write(child, depth + 1))
+            out.append(child)
             out.append(after)
+        out[1::2] = self._flat_dicts(nested, depth) or [self.write(c, depth) for c in nested]
         return "".join(out)
+
+    def _flat_dicts(self, children: list[Any], depth: int) -> list[str] | None:
+        """Many dicts of scalars (a row's counts), written by one C call and cut apart where
+        one ends and the next begins; None if they are not all such dicts."""
+        if len(children) < 2 or not all(
+                type(c) is dict and c and not any(isinstance(v, _CONTAINERS) and v
+                                                  for v in c.values()) for c in children):
+            return None
+        inner, closing, encode = self._level(depth)
+        parts = encode(children)[2:-2].split("}," + inner + "{")
+        if len(parts) != len(children):  # cannot happen: nothing else holds that text
+            return None
+        return ["{" + inner + part + closing + "}" for part in parts]
+
+    def _records(self, records: Any, depth: int) -> str:
+        """A list of non-empty dicts (a report's rows) in one C call at the rows' item depth.
+
+        Between two rows the compact text has ``"}," + sep + "{"``, which nothing else can
+        produce (inside a row a separator is followed by a key's quote), so one replace
+        turns it into the rows' own separator, braces on their lines.
+        """
+        nested: list[Any] = []
+        park = nested.append
+        flat = [{key: child if not isinstance(child, _CONTAINERS) or not child
+                 else park(child) or _MARK for key, child in row.items()} for row in records]
+        row_pad, close_pad, _ = self._level(depth)
+        item_pad, _, encode = self._level(depth + 1)
+        text = encode(flat).replace("}," + item_pad + "{", f"{row_pad}}},{row_pad}{{{item_pad}")
+        text = f"[{row_pad}{{{item_pad}{text[2:-2]}{row_pad}}}{close_pad}]"
+        return self._splice(text, nested, depth + 2)
 
     def _level(self, depth: int) -> tuple[str, str, Any]:
         while len(self.levels) <= depth:

@@ -15,7 +15,9 @@ keys = st.text(max_size=8) | st.integers() | st.booleans() | st.none() | st.floa
     allow_nan=False)
 values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=5)
                       | st.lists(inner, max_size=3).map(tuple)
-                      | st.dictionaries(keys, inner, max_size=5), max_leaves=40)
+                      | st.dictionaries(keys, inner, max_size=5)
+                      | st.lists(st.dictionaries(keys, inner, min_size=1, max_size=4), max_size=4),
+                      max_leaves=40)  # the last: rows of a report, written in one C call
 
 
 @settings(max_examples=400, deadline=None)
