@@ -52,7 +52,7 @@ class Stat(NamedTuple):  # a tuple: one is made and compared per file on every r
         return cls(st.st_size, st.st_mtime_ns, st.st_ino)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # one per cached file per run: frozen's setattr costs add up
 class CachedCount:
     status: str
     chars: int
