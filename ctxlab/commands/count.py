@@ -12,7 +12,8 @@ from ctxlab.commands.count_output import render
 from ctxlab.commands.errors import EXIT_INPUT, EXIT_OVER_BUDGET, CtxlabError, friendly_errors
 from ctxlab.core import count_cache
 from ctxlab.core.counting import CountOptions, FileCount, count_files, count_text_file
-from ctxlab.core.discovery import WalkOptions, discover
+from ctxlab.core.discovery import Discovery, WalkOptions, walk
+from ctxlab.core.discovery_cache import WalkMemo
 from ctxlab.core.textfile import BINARY, read_text_stream
 from ctxlab.core.tokenizers.engines import DEFAULT_ENGINE, ENGINES, get_counter
 from ctxlab.core.tokenizers.registry import DEFAULT_TOKENIZERS, resolve_name
@@ -59,7 +60,7 @@ walking a tree are skipped and reported, not an error.
 @click.option("--budget-per-record", type=click.IntRange(min=0),
               help="Datasets: report (and exit 1 on) records over N tokens.")
 @click.option("--executor", type=click.Choice(["local", "ray"]), default="local",
-              show_default=True, help="Datasets: local process pool, or Ray Data.")
+              show_default=True, help="Local process pool, or Ray Data (files and datasets).")
 @click.option("--ray-address", help="With --executor ray: a cluster (ray://HOST:10001); "
               "default: a local Ray started for this run.")
 @click.option("--no-cache", is_flag=True,
@@ -93,7 +94,13 @@ def command(paths, tokenizers, fmt, tree, depth, top, min_share, hidden, no_igno
                            jobs=jobs, engine=engine,
                            cache_path=None if no_cache else str(count_cache.default_path()))
     paths = list(paths) or [Path(".")]
-    counts, found, explicit = _gather(paths, options, hidden, no_ignore, include, exclude, quiet)
+    remote = None
+    if executor == "ray":
+        from ctxlab.core.ray_count import file_counter
+
+        remote = file_counter(ray_address)
+    counts, found, explicit = _gather(paths, options, hidden, no_ignore, include, exclude, quiet,
+                                      remote)
     render(counts, found, names, fmt, tree=tree, depth=depth, top=top,
            min_share=min_share, engine=engine)
     _exit(counts, found.problems, explicit, names, budget, per_file)
@@ -107,10 +114,10 @@ def _dataset_sources(paths, chat_file, fields, executor) -> list[str]:
     datasets = [s for s in named if is_dataset(s)]
     needs_field = [s for s in datasets if s.startswith(HF_PREFIX) or s.endswith(PARQUET_SUFFIX)]
     chat_dataset = chat_file is not None and is_dataset(str(chat_file))
-    if not (fields or needs_field or chat_dataset or executor == "ray"):
+    if not (fields or needs_field or chat_dataset):
         return []
     if len(datasets) < len(named) or not datasets:
-        raise CtxlabError("--field, --chat on a dataset and --executor ray take datasets only "
+        raise CtxlabError("--field and --chat on a dataset take datasets only "
                           "(.jsonl, .jsonl.gz, .jsonl.zst, .parquet, hf-dataset:NAME[:split])")
     if not fields and not chat_dataset:
         raise CtxlabError(f"{needs_field[0] if needs_field else datasets[0]}: name the text to "
@@ -118,19 +125,25 @@ def _dataset_sources(paths, chat_file, fields, executor) -> list[str]:
     return datasets
 
 
-def _gather(paths, options, hidden, no_ignore, include, exclude, quiet):
+def _gather(paths, options, hidden, no_ignore, include, exclude, quiet, remote):
     """Read stdin and walk paths; returns counts, what the walk found, explicit paths."""
     counts: list[FileCount] = []
     if any(str(p) == "-" for p in paths):
         counts.append(count_text_file(read_text_stream(
             sys.stdin.buffer, "-", replace_invalid=options.replace_invalid,
             max_bytes=options.max_bytes), options))
-    walk = WalkOptions(hidden=hidden, gitignore=not no_ignore, include=tuple(include),
-                       exclude=tuple(exclude))
-    found = discover([p for p in paths if str(p) != "-"], walk)
+    walk_options = WalkOptions(hidden=hidden, gitignore=not no_ignore, include=tuple(include),
+                               exclude=tuple(exclude))
+    found = Discovery()
+    memo = WalkMemo(Path(options.cache_path)) if options.cache_path else None
+    files = walk([p for p in paths if str(p) != "-"], walk_options, found, memo)
     explicit = {str(p) for p in paths if not os.path.isdir(p)}
-    with _progress(found.files, quiet) as advance:
-        counts.extend(count_files(found.files, options, advance, notify=_warn))
+    try:
+        with _progress(quiet) as advance:
+            counts.extend(count_files(files, options, advance, notify=_warn, remote=remote))
+    finally:
+        if memo:
+            memo.close()
     return counts, found, explicit
 
 
@@ -138,15 +151,15 @@ def _warn(line: str) -> None:
     click.echo(f"ctxlab: {line}", err=True)
 
 
-def _progress(files: list[Path], quiet: bool):
-    """A byte-based progress bar on stderr for long runs (one task, O(1) per update)."""
+def _progress(quiet: bool):
+    """A byte-based progress bar on stderr, shown only if the run is not over at once."""
     from contextlib import nullcontext
 
-    if quiet or not sys.stderr.isatty() or len(files) < 50:
+    if quiet or not sys.stderr.isatty():
         return nullcontext(None)
     from ctxlab.commands.progress import byte_progress
 
-    return byte_progress(files)
+    return byte_progress()
 
 
 def _exit(counts, problems, explicit, names, budget, per_file) -> None:

@@ -17,9 +17,9 @@ from dataclasses import asdict
 import click
 
 from ctxlab import __version__
+from ctxlab.commands import indented_json
 from ctxlab.core.counting import FileCount
 from ctxlab.core.discovery import Discovery
-from ctxlab.core.rollup import TreeRow, build_tree, tree_rows
 from ctxlab.core.safe_text import encodable, printable
 from ctxlab.core.tokenizers.engines import DEFAULT_ENGINE, get_counter
 
@@ -41,7 +41,7 @@ def render(counts: list[FileCount], found: Discovery, names: tuple[str, ...], fm
         if tree:
             document["tree"] = [asdict(row) for row in _tree_rows(counts, names, depth, top,
                                                                   min_share)]
-        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        click.echo(indented_json.dumps(document, ensure_ascii=False))
     elif fmt == "jsonl":
         for fc in counts:
             click.echo(json.dumps({"type": "file", **_record(fc)}, ensure_ascii=False))
@@ -153,7 +153,9 @@ def _console(widest: int):
     return console
 
 
-def _tree_rows(counts, names, depth, top, min_share) -> list[TreeRow]:
+def _tree_rows(counts, names, depth, top, min_share) -> list:
+    from ctxlab.core.rollup import build_tree, tree_rows
+
     return tree_rows(build_tree(counts, names[0]), max_depth=depth, top=top, min_share=min_share)
 
 

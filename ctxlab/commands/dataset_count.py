@@ -8,7 +8,7 @@ import sys
 import click
 
 from ctxlab import __version__
-from ctxlab.commands.errors import EXIT_OVER_BUDGET, CtxlabError
+from ctxlab.commands.errors import EXIT_INPUT, EXIT_OVER_BUDGET, CtxlabError
 from ctxlab.core.dataset_count import (
     DatasetCount,
     DatasetOptions,
@@ -19,6 +19,7 @@ from ctxlab.core.dataset_count import (
     training_size,
 )
 from ctxlab.core.datasets import resolve_files
+from ctxlab.core.safe_text import printable
 from ctxlab.core.sizing import CHINCHILLA_TOKENS_PER_PARAM, format_count
 from ctxlab.core.tokenizers.engines import get_counter
 
@@ -45,11 +46,17 @@ def count_datasets_command(sources: list[str], options: DatasetOptions, fmt: str
                               ensure_ascii=False))
     else:
         _table(results, total, options, budget_per_record)
+    for r in results:
+        if r.invalid:
+            click.echo(f"ctxlab: {printable(r.path)}: {r.invalid:,} record(s) skipped as invalid "
+                       f"(counted 0); the first: {printable(r.problem)}", err=True)
     first = options.tokenizers[0]
     over = over_budget(total.per_record[first], budget_per_record or 0)
     if budget_per_record is not None and over:
         raise CtxlabError(f"over budget: {over:,} record(s) > {budget_per_record:,} {first} "
                           "tokens", EXIT_OVER_BUDGET)
+    if total.invalid:
+        raise SystemExit(EXIT_INPUT)
 
 
 def _progress(total_bytes: int, quiet: bool):
@@ -69,8 +76,8 @@ def _entry(r: DatasetCount, options: DatasetOptions, budget: int | None) -> dict
         stats[name] = {"tokens": r.tokens.get(name, 0), "per_record": percentiles(values)}
         if budget is not None:
             stats[name]["over_budget"] = over_budget(values, budget)
-    return {"path": r.path, "records": r.rows, "empty_records": r.empty, "bytes": r.bytes,
-            "tokenizers": stats}
+    return {"path": r.path, "records": r.rows, "empty_records": r.empty,
+            "invalid_records": r.invalid, "bytes": r.bytes, "tokenizers": stats}
 
 
 def _document(results, total, options: DatasetOptions, budget: int | None) -> dict:

@@ -2,27 +2,52 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 
 @contextmanager
-def byte_progress(files: list[Path]) -> Iterator[Callable[[int, int], None]]:
-    """Yield ``advance(files, bytes)``; one rich task for the whole run."""
-    from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+def byte_progress(delay: float = 0.5) -> Iterator[Callable[[int, int], None]]:
+    """Yield ``update(bytes_done, bytes_found)``; one rich task for the whole run.
 
-    total = 0
-    for path in files:
-        try:
-            total += path.stat().st_size
-        except OSError:
-            pass
-    columns = (TextColumn("counting"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("count", total=total)
-        yield lambda _files, nbytes: progress.advance(task, nbytes)
+    The bar appears only once the run has lasted ``delay`` seconds, so a quick count
+    never imports rich, and its total grows while the walk is still finding files.
+    """
+    start = time.monotonic()
+    bar = None
+
+    def update(done: int, found: int) -> None:
+        nonlocal bar
+        if bar is None:
+            if time.monotonic() - start < delay:
+                return
+            bar = _Bar()
+        bar.update(done, found)
+
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.stop()
+
+
+class _Bar:
+    def __init__(self) -> None:
+        from rich import progress as bars
+        from rich.console import Console
+
+        columns = (bars.TextColumn("counting"), bars.BarColumn(), bars.DownloadColumn(),
+                   bars.TimeRemainingColumn())
+        self.progress = bars.Progress(*columns, console=Console(stderr=True), transient=True)
+        self.task = self.progress.add_task("count", total=None)
+        self.progress.start()
+
+    def update(self, done: int, found: int) -> None:
+        self.progress.update(self.task, completed=done, total=found)
+
+    def stop(self) -> None:
+        self.progress.stop()
 
 
 @contextmanager

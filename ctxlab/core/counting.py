@@ -1,10 +1,10 @@
 """Count tokens for many files with several tokenizers, spread over processes.
 
-tiktoken gains nothing from threads on a 2-core machine, so files are sharded
-over worker processes, largest first so the pool stays balanced. Workers are
-forked after the parent has loaded (and validated) the tokenizers, so they
-start with them in memory. Each result is a small record; the text never
-travels back to the parent.
+The fast engine holds the GIL while it encodes, so threads gain nothing; files are
+sharded over worker processes in chunks of about ``CHUNK_BYTES``, handed out
+while the directory walk is still finding files. Workers are forked after the
+parent has loaded (and validated) the tokenizers, so they start with them in
+memory. Each result is a small record; the text never travels back to the parent.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ctxlab.core.count_cache import CachedCount, CountCache, Stat, counter_identity, digest
 from ctxlab.core.textfile import EMPTY, MAX_TEXT_BYTES, OK, TextFile, read_text_file
@@ -20,10 +21,14 @@ from ctxlab.core.tokenizers.base import Tokenizer
 from ctxlab.core.tokenizers.engines import DEFAULT_ENGINE, get_counter
 from ctxlab.core.words import count_words
 
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+
 PARALLEL_MIN_BYTES = 4 << 20  # below this, process start-up costs more than it saves
 MAX_JOBS_PER_CPU = 4
-MAX_CHUNK_BYTES = 64 << 20  # a worker holds one chunk's text at a time
-ProgressFn = Callable[[int, int], None]  # (files advanced, bytes advanced)
+CHUNK_BYTES = 1 << 20  # one task for a worker: ~20 ms of work, far above its overhead
+LOOKUP_BATCH = 256  # files stat-ed and looked up in the count cache at once
+ProgressFn = Callable[[int, int], None]  # (bytes done, bytes found so far: grows during a walk)
 
 
 @dataclass(frozen=True)
@@ -37,7 +42,7 @@ class CountOptions:
     cache_path: str | None = None  # a count cache (count_cache.py) to use; None: count everything
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: one per file, and frozen makes construction 6x dearer
 class FileCount:
     path: str
     status: str
@@ -86,6 +91,12 @@ Counted = tuple[FileCount, bytes | None]  # the count, and the content digest wh
 def _count_chunk(paths: list[str], options: CountOptions) -> list[Counted]:
     files = [read_text_file(Path(p), replace_invalid=options.replace_invalid,
                             max_bytes=options.max_bytes) for p in paths]
+    return count_read_files(files, options)
+
+
+def count_read_files(files: Sequence[TextFile], options: CountOptions) -> list[Counted]:
+    """Counts (and, when caching, content digests) of files already read, wherever they
+    were read: a local worker, or a Ray actor."""
     counts = _count_text_files(files, options)
     if options.cache_path is None:
         return [(fc, None) for fc in counts]
@@ -93,39 +104,40 @@ def _count_chunk(paths: list[str], options: CountOptions) -> list[Counted]:
             for fc, tf in zip(counts, files, strict=True)]
 
 
-def count_files(paths: Sequence[Path], options: CountOptions,
-                progress: ProgressFn | None = None,
-                notify: Callable[[str], None] | None = None) -> list[FileCount]:
-    """Counts for ``paths`` in the given order; runs in parallel when it pays off.
+RemoteCount = Callable[[list[str], CountOptions], list[Counted]]  # e.g. ray_count.file_counter()
 
-    With ``options.cache_path``, unchanged files come from the count cache and new
-    counts go into it; ``notify`` hears one line if the cache had to be set aside.
+
+def count_files(paths: Iterable[Path | str], options: CountOptions,
+                progress: ProgressFn | None = None,
+                notify: Callable[[str], None] | None = None,
+                remote: RemoteCount | None = None) -> list[FileCount]:
+    """Counts for ``paths`` in their order; runs in parallel when it pays off.
+
+    ``paths`` may be a walk still under way (``discovery.walk``): files are looked up
+    and handed to workers as they arrive, so counting overlaps the walk. With
+    ``options.cache_path``, unchanged files come from the count cache and new counts go
+    into it; ``notify`` hears one line if the cache had to be set aside. ``remote``
+    counts every uncached file at the end instead of the local workers (Ray).
     """
     counters = {name: get_counter(name, options.engine)  # unknown names fail before any work
                 for name in options.tokenizers}
-    stats = {str(p): Stat.of(str(p)) for p in paths}
     cache = _open_cache(options, counters)
-    results: dict[str, FileCount] = {}
-    present = {p: s for p, s in stats.items() if s is not None}
-    hits = cache.lookup(present) if cache else {}
-    for path, (_, cc) in hits.items():
-        results[path] = FileCount(path, cc.status, present[path].size, cc.chars, cc.words,
-                                  cc.tokens, cc.bom)
-    if progress and hits:
-        progress(len(hits), sum(present[p].size for p in hits))
-    todo = [(p, s.size if s else 0) for p, s in stats.items() if p not in hits]
-    fresh = _count_all(todo, options, progress)
-    results.update((path, fc) for path, (fc, _) in fresh.items())
+    run = _Pipeline(options, cache, progress, remote)
+    try:
+        for path in paths:
+            run.add(str(path))
+        run.finish()
+    finally:
+        run.close()
     if cache:
-        cache.record([(path, stats[path], dig, CachedCount(fc.status, fc.chars, fc.words, fc.bom,
-                                                           fc.tokens))
-                      for path, (fc, dig) in fresh.items()
-                      if dig is not None and stats[path] is not None],
-                     used=[dig for dig, _ in hits.values()])
+        cache.record([(path, run.stats[path], dig, CachedCount(fc.status, fc.chars, fc.words,
+                                                               fc.bom, fc.tokens))
+                      for path, (fc, dig) in run.fresh.items()
+                      if dig is not None and run.stats[path] is not None])
         cache.close()
         if cache.warning and notify:
             notify(cache.warning)
-    return [results[path] for path in stats]
+    return [run.results[path] for path in run.stats]
 
 
 def _open_cache(options: CountOptions, counters: dict[str, Tokenizer]) -> CountCache | None:
@@ -136,18 +148,136 @@ def _open_cache(options: CountOptions, counters: dict[str, Tokenizer]) -> CountC
         for name, c in counters.items()})
 
 
-def _count_all(sized: list[tuple[str, int]], options: CountOptions,
-               progress: ProgressFn | None) -> dict[str, Counted]:
-    total = sum(size for _, size in sized)
-    jobs = worker_count(options.jobs, len(sized))
-    if jobs > 1 and len(sized) > 1 and total >= PARALLEL_MIN_BYTES:
-        return _count_parallel(sized, options, jobs, progress)
-    results = {}
-    for path, size in sized:
-        results[path] = _count_chunk([path], options)[0]
-        if progress:
-            progress(1, size)
-    return results
+class _Pipeline:
+    """stat -> cache lookup -> count, in batches as paths arrive.
+
+    The worker pool starts once ``PARALLEL_MIN_BYTES`` of uncached text is waiting
+    (a warm or small run never forks) and is then fed ``CHUNK_BYTES`` at a time; the
+    last files are split evenly over the workers so none idles at the end.
+    """
+
+    def __init__(self, options: CountOptions, cache: CountCache | None,
+                 progress: ProgressFn | None, remote: RemoteCount | None = None) -> None:
+        self.options = options
+        self.cache = cache
+        self.progress = progress
+        self.remote = remote
+        self.jobs = worker_count(options.jobs, MAX_JOBS_PER_CPU * (os.cpu_count() or 1))
+        self.stats: dict[str, Stat | None] = {}  # every path, in order
+        self.results: dict[str, FileCount] = {}
+        self.fresh: dict[str, Counted] = {}  # counted this run (a subset of results)
+        self._unlooked: list[str] = []
+        self._todo: list[tuple[str, int]] = []  # (path, size) to count
+        self._todo_bytes = 0
+        self._found_bytes = 0
+        self._done_bytes = 0
+        self._pool: ProcessPoolExecutor | None = None
+        self._running: dict[Future, int] = {}  # future -> bytes in it
+
+    def add(self, path: str) -> None:
+        if path in self.stats:
+            return
+        stat = Stat.of(path)
+        self.stats[path] = stat
+        self._found_bytes += stat.size if stat else 0
+        self._unlooked.append(path)
+        if len(self._unlooked) >= LOOKUP_BATCH:
+            self._look_up()
+            self._dispatch(final=False)
+
+    def finish(self) -> None:
+        self._look_up()
+        self._dispatch(final=True)
+        self._collect(wait=True)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _look_up(self) -> None:
+        present: dict[str, Stat] = {}
+        for path in self._unlooked:
+            stat = self.stats[path]
+            if stat is not None:
+                present[path] = stat
+        hits = self.cache.lookup(present) if self.cache and present else {}
+        for path in self._unlooked:
+            size = present[path].size if path in present else 0
+            if path in hits:
+                cc = hits[path][1]
+                self.results[path] = FileCount(path, cc.status, size, cc.chars, cc.words,
+                                               cc.tokens, cc.bom)
+                self._done_bytes += size
+            else:
+                self._todo.append((path, size))
+                self._todo_bytes += size
+        self._unlooked = []
+        self._report()
+
+    def _dispatch(self, final: bool) -> None:
+        if self.remote is not None:
+            if final and self._todo:
+                self._done(self.remote([p for p, _ in self._todo], self.options),
+                           self._todo_bytes)
+                self._todo, self._todo_bytes = [], 0
+            return
+        if self._pool is None and self.jobs > 1 and self._todo_bytes >= PARALLEL_MIN_BYTES:
+            self._start_pool()
+        if self._pool is None:
+            if final or self.jobs == 1:
+                for path, size in self._todo:
+                    self._done([_count_chunk([path], self.options)[0]], size)
+                self._todo, self._todo_bytes = [], 0
+            return
+        while self._todo_bytes >= CHUNK_BYTES:
+            self._submit(CHUNK_BYTES)
+        if final:
+            share = max(self._todo_bytes // self.jobs, 1)
+            while self._todo:
+                self._submit(share)
+        self._collect(wait=False)
+
+    def _start_pool(self) -> None:
+        import multiprocessing  # here, not at the top: a warm re-count never starts a pool
+        from concurrent.futures import ProcessPoolExecutor
+
+        for name in self.options.tokenizers:  # vocabularies load now, so workers share them
+            get_counter(name, self.options.engine).count("load")
+        self._pool = ProcessPoolExecutor(max_workers=self.jobs,
+                                         mp_context=multiprocessing.get_context("fork"))
+
+    def _submit(self, target: int) -> None:
+        """Hand the next ``target`` bytes (at least one file) of ``_todo`` to a worker."""
+        taken, weight = 0, 0
+        while taken < len(self._todo) and (not taken or weight < target):
+            weight += self._todo[taken][1]
+            taken += 1
+        chunk, self._todo = self._todo[:taken], self._todo[taken:]
+        self._todo_bytes -= weight
+        assert self._pool is not None
+        future = self._pool.submit(_count_chunk, [p for p, _ in chunk], self.options)
+        self._running[future] = weight
+
+    def _collect(self, wait: bool) -> None:
+        if wait and self._running:
+            from concurrent.futures import as_completed
+
+            finished: Iterable[Future] = as_completed(list(self._running))
+        else:
+            finished = [f for f in self._running if f.done()]
+        for future in finished:
+            self._done(future.result(), self._running.pop(future))
+
+    def _done(self, counted: list[Counted], nbytes: int) -> None:
+        for fc, dig in counted:
+            self.fresh[fc.path] = (fc, dig)
+            self.results[fc.path] = fc
+        self._done_bytes += nbytes
+        self._report()
+
+    def _report(self) -> None:
+        if self.progress:
+            self.progress(self._done_bytes, self._found_bytes)
 
 
 def worker_count(requested: int, tasks: int) -> int:
@@ -157,41 +287,3 @@ def worker_count(requested: int, tasks: int) -> int:
         raise ValueError(f"jobs must be 0 or more, not {requested}")
     cpus = os.cpu_count() or 1
     return max(1, min(requested or cpus, cpus * MAX_JOBS_PER_CPU, tasks))
-
-
-def _count_parallel(sized: list[tuple[str, int]], options: CountOptions, jobs: int,
-                    progress: ProgressFn | None) -> dict[str, Counted]:
-    import multiprocessing  # here, not at the top: a warm re-count never starts a pool
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    for name in options.tokenizers:  # lazy vocabularies load now, so forked workers share them
-        get_counter(name, options.engine).count("load")
-    chunks = list(_chunks(sorted(sized, key=lambda ps: -ps[1]), jobs))
-    results: dict[str, Counted] = {}
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = {
-            pool.submit(_count_chunk, [p for p, _ in chunk], options): chunk for chunk in chunks
-        }
-        for future in as_completed(futures):
-            for counted in future.result():
-                results[counted[0].path] = counted
-            if progress:
-                chunk = futures[future]
-                progress(len(chunk), sum(size for _, size in chunk))
-    return results
-
-
-def _chunks(sized: list[tuple[str, int]], jobs: int) -> Iterable[list[tuple[str, int]]]:
-    """Batches of roughly equal bytes: a few per worker, so no worker idles at the end."""
-    target = min(max(sum(s for _, s in sized) // (jobs * 8), 1), MAX_CHUNK_BYTES)
-    chunk: list[tuple[str, int]] = []
-    weight = 0
-    for item in sized:
-        chunk.append(item)
-        weight += item[1]
-        if weight >= target:
-            yield chunk
-            chunk, weight = [], 0
-    if chunk:
-        yield chunk

@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from ctxlab.core.datasets import DatasetError, iter_batches, resolve_files
+from ctxlab.core.datasets import iter_batches, resolve_files
 from ctxlab.core.sizing import CHINCHILLA_TOKENS_PER_PARAM, FLOPS_PER_PARAM_TOKEN
 from ctxlab.core.tokenizers.engines import DEFAULT_ENGINE, get_counter
 
@@ -48,22 +48,31 @@ class DatasetCount:
     bytes: int = 0  # on disk
     tokens: dict[str, int] = field(default_factory=dict)
     per_record: dict[str, array] = field(default_factory=dict)
+    invalid: int = 0  # --chat records that are not valid messages: skipped, counted 0
+    problem: str = ""  # why the first of them was skipped
 
-    def add(self, counts: dict[str, list[int]], empty: int) -> None:
-        self.rows += len(next(iter(counts.values()), []))
-        self.empty += empty
-        for name, values in counts.items():
+    def add(self, counted: RecordCounts) -> None:
+        self.rows += len(next(iter(counted.tokens.values()), []))
+        self.empty += counted.empty
+        self.invalid += counted.invalid
+        self.problem = self.problem or counted.problem
+        for name, values in counted.tokens.items():
             self.tokens[name] = self.tokens.get(name, 0) + sum(values)
             self.per_record.setdefault(name, array("q")).extend(values)
 
 
-def count_records(records: Sequence[list[Any]], options: DatasetOptions
-                  ) -> tuple[dict[str, list[int]], int]:
-    """Per tokenizer, each record's tokens (all its fields summed); and how many were empty."""
+class RecordCounts(NamedTuple):
+    tokens: dict[str, list[int]]  # per tokenizer, each record's tokens (its fields summed)
+    empty: int  # records with no text
+    invalid: int = 0  # --chat records skipped as invalid (they count 0)
+    problem: str = ""  # the first one's reason
+
+
+def count_records(records: Sequence[list[Any]], options: DatasetOptions) -> RecordCounts:
+    """The counts of one batch of records (each a list of its fields' values)."""
     empty = sum(1 for r in records if not any(r))
     if options.chat:
-        return {name: [_chat_tokens(name, r[0], options) for r in records]
-                for name in options.tokenizers}, empty
+        return _count_chats(records, options, empty)
     texts = [t for record in records for values in record for t in values]
     owners = [i for i, record in enumerate(records) for values in record for _ in values]
     counts = {}
@@ -73,19 +82,33 @@ def count_records(records: Sequence[list[Any]], options: DatasetOptions
                             strict=True):
             per_record[owner] += n
         counts[name] = per_record
-    return counts, empty
+    return RecordCounts(counts, empty)
 
 
-def _chat_tokens(name: str, messages: Any, options: DatasetOptions) -> int:
+def _count_chats(records: Sequence[list[Any]], options: DatasetOptions, empty: int
+                 ) -> RecordCounts:
+    """Chat-templated counts; a record that is not a valid messages list (or that a
+    template refuses) is skipped with 0 tokens and reported, as data tools do, rather
+    than stopping a run over millions of records."""
     from ctxlab.core.chat import ChatError, count_chat, parse_messages
 
-    if messages is None:
-        return 0
-    try:
-        return count_chat(get_counter(name, options.engine),
-                          parse_messages(messages, "record")).chat_tokens
-    except ChatError as exc:
-        raise DatasetError(f"--chat: {exc}") from None
+    counts: dict[str, list[int]] = {name: [] for name in options.tokenizers}
+    invalid, problem = 0, ""
+    for record in records:
+        messages = record[0]
+        row = {name: 0 for name in options.tokenizers}
+        try:
+            if messages is not None:
+                parsed = parse_messages(messages, "record")
+                for name in options.tokenizers:
+                    row[name] = count_chat(get_counter(name, options.engine), parsed).chat_tokens
+        except ChatError as exc:
+            invalid += 1
+            problem = problem or str(exc)
+            row = dict.fromkeys(row, 0)
+        for name, n in row.items():
+            counts[name].append(n)
+    return RecordCounts(counts, empty, invalid, problem)
 
 
 def count_dataset(source: str, options: DatasetOptions, progress: ProgressFn | None = None
@@ -101,10 +124,10 @@ def count_dataset(source: str, options: DatasetOptions, progress: ProgressFn | N
     try:
         for path in files:
             result = DatasetCount(str(path), bytes=path.stat().st_size)
-            for counts, empty, consumed in _counted(path, options, pool, jobs):
-                result.add(counts, empty)
+            for counted, consumed in _counted(path, options, pool, jobs):
+                result.add(counted)
                 if progress:
-                    progress(len(next(iter(counts.values()), [])), consumed)
+                    progress(len(next(iter(counted.tokens.values()), [])), consumed)
             results.append(result)
     finally:
         if pool:
@@ -113,21 +136,21 @@ def count_dataset(source: str, options: DatasetOptions, progress: ProgressFn | N
 
 
 def _counted(path: Path, options: DatasetOptions, pool: ProcessPoolExecutor | None, jobs: int
-             ) -> Iterator[tuple[dict[str, list[int]], int, int]]:
+             ) -> Iterator[tuple[RecordCounts, int]]:
     """Batches counted in order; at most ``2 * jobs`` in flight, so reading never runs ahead."""
     batches = iter_batches(path, options.columns, raw=options.chat)
     if pool is None:
         for batch in batches:
-            yield (*count_records(batch.records, options), batch.consumed)
+            yield count_records(batch.records, options), batch.consumed
         return
     window: list[tuple[Future, int]] = []
     for batch in batches:
         window.append((pool.submit(count_records, batch.records, options), batch.consumed))
         if len(window) >= 2 * jobs:
             future, consumed = window.pop(0)
-            yield (*future.result(), consumed)
+            yield future.result(), consumed
     for future, consumed in window:
-        yield (*future.result(), consumed)
+        yield future.result(), consumed
 
 
 def merged(results: Iterable[DatasetCount], label: str = "total") -> DatasetCount:
@@ -136,6 +159,8 @@ def merged(results: Iterable[DatasetCount], label: str = "total") -> DatasetCoun
         total.rows += r.rows
         total.empty += r.empty
         total.bytes += r.bytes
+        total.invalid += r.invalid
+        total.problem = total.problem or r.problem
         for name, n in r.tokens.items():
             total.tokens[name] = total.tokens.get(name, 0) + n
             total.per_record.setdefault(name, array("q")).extend(r.per_record[name])

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 _POSIX_CLASSES = {
     "alnum": "a-zA-Z0-9", "alpha": "a-zA-Z", "blank": " \\t", "cntrl": "\\x00-\\x1f\\x7f",
@@ -171,12 +172,35 @@ class IgnoreList:
                 return None
             rel = rel[len(self.base) + 1:]
         name = rel.rsplit("/", 1)[-1]
+        if not self._may_match[is_dir](name, rel):
+            return None
         for pattern in reversed(self.patterns):
             if pattern.dir_only and not is_dir:
                 continue
             if pattern.regex.match(name if pattern.basename else rel):
                 return not pattern.negated
         return None
+
+    @cached_property
+    def _may_match(self) -> tuple:
+        """(for files, for directories): does any pattern match at all? One regex per kind
+        of pattern answers that for the many paths no line mentions; only a hit walks the
+        lines to find the last one that matches."""
+        return (_any_matcher([p for p in self.patterns if not p.dir_only]),
+                _any_matcher(list(self.patterns)))
+
+
+def _any_matcher(patterns: list[Pattern]):
+    """``(name, rel) -> bool``: whether one of ``patterns`` matches."""
+    names = _alternation([p for p in patterns if p.basename])
+    paths = _alternation([p for p in patterns if not p.basename])
+    return lambda name, rel: bool(names(name) or paths(rel))
+
+
+def _alternation(patterns: list[Pattern]):
+    if not patterns:
+        return lambda _: None
+    return re.compile("|".join(f"(?:{p.regex.pattern})" for p in patterns), re.DOTALL).match
 
 
 def is_ignored(rel: str, is_dir: bool, lists: Sequence[IgnoreList]) -> bool:

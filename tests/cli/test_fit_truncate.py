@@ -191,10 +191,12 @@ def test_count_chat_counts_tools_and_reports_bad_messages_by_number(tmp_path):
                          {"id": "1", "type": "function",
                           "function": {"name": "now", "arguments": "{}"}}]},
                      {"role": "tool", "tool_call_id": "1", "content": "12:00"}]}))
-    result = run("count", "--chat", str(chat), "-t", "o200k_harmony", "-t", "llama3")
+    result = run("count", "--chat", str(chat), "-t", "o200k_harmony", "-t", "llama3",
+                 "-t", "mistral-v7", "-t", "mistral-v1")
     assert result.exit_code == 0, result.output
     assert "3 messages and 1 tool definitions" in result.output
-    assert "does not render Meta's tool-definition prompts" in result.output
+    assert "Meta's ChatFormat" in result.output and "Mistral instruct v7" in result.output
+    assert "tokenizer v1 has no tool calls" in result.output  # a row's reason, not a failure
     chat.write_text(json.dumps([{"role": "user", "content": "a"}, {"role": "tool"},
                                 {"role": 3}]))
     bad = run("count", "--chat", str(chat))

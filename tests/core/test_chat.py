@@ -14,6 +14,7 @@ from ctxlab.core.chat import (
     count_chat,
     find_chat_template,
     load_messages,
+    parse_messages,
     render_harmony,
     trim_chat,
 )
@@ -243,25 +244,110 @@ def test_trim_first_and_partial_messages(load_tokenizer):
 
 @pytest.mark.parametrize("family", ["llama3", "llama4"])
 def test_llama_chat_count_equals_llama_models_chat_format(load_tokenizer, family):
+    from llama_models.datatypes import RawMessage
+
+    chat_format, meta = _meta_llama(family)
+    require_asset(family)
+    messages = CHAT + [{"role": "user", "content": "<|eot_id|> <|eot|> is plain text here"}]
+    dialog = [RawMessage(role=m["role"], content=m["content"]) for m in messages]
+    expected = chat_format.encode_dialog_prompt(dialog).tokens
+    result = count_chat(load_tokenizer(family), messages)
+    assert result.chat_tokens == len(expected)
+    assert result.rendered == meta.decode(expected)
+
+
+def _meta_llama(family: str):
+    """llama_models' ChatFormat and Tokenizer for ``family``, importable without torchvision."""
     import importlib
+    import sys
+    import types
 
-    datatypes = importlib.import_module("llama_models.datatypes")
     if family == "llama4":  # its image preprocessing needs torchvision, which text never uses
-        import sys
-        import types
-
         stub = types.ModuleType("llama_models.llama4.preprocess")
         stub.ResizeNormalizeImageTransform = stub.VariableSizeImageTransform = object
         sys.modules.setdefault("llama_models.llama4.preprocess", stub)
     chat_format = importlib.import_module(f"llama_models.{family}.chat_format")
     meta = importlib.import_module(f"llama_models.{family}.tokenizer").Tokenizer.get_instance()
+    return chat_format.ChatFormat(meta), meta
+
+
+def _part_ids(tok, parts) -> list[int]:
+    return [i for text, control in parts
+            for i in ([tok.info.special_tokens[text]] if control else tok.encode(text).ids)]
+
+
+@pytest.mark.parametrize("family", ["llama3", "llama4"])
+def test_llama_tool_calls_and_results_equal_chat_format(load_tokenizer, family):
+    from llama_models.datatypes import RawMessage, ToolCall
+
+    from ctxlab.core.chat_llama import FORMATS, render
+
     require_asset(family)
-    messages = CHAT + [{"role": "user", "content": "<|eot_id|> <|eot|> is plain text here"}]
-    dialog = [datatypes.RawMessage(role=m["role"], content=m["content"]) for m in messages]
-    expected = chat_format.ChatFormat(meta).encode_dialog_prompt(dialog).tokens
-    result = count_chat(load_tokenizer(family), messages)
+    chat_format, _ = _meta_llama(family)
+    messages = TOOL_CHAT[1:]  # user, tool call (content null), tool result, reply
+    dialog = [RawMessage(role="user", content=TOOL_CHAT[1]["content"]),
+              RawMessage(role="assistant", content="", tool_calls=[
+                  ToolCall(call_id="c1", tool_name="get_weather",
+                           arguments={"location": "Paris"})]),
+              RawMessage(role="tool", content='{"temp": 20}'),
+              RawMessage(role="assistant", content="It is 20 degrees.")]
+    expected = chat_format.encode_dialog_prompt(dialog).tokens
+    tok = load_tokenizer(family)
+    assert _part_ids(tok, render(parse_messages(messages, "chat"), FORMATS[family])) == expected
+
+
+def _llama4_hf_template() -> str:
+    """Meta's Llama 4 chat template as transformers ships it, read without importing torch."""
+    import ast
+    import importlib.util
+
+    spec = importlib.util.find_spec("transformers")
+    path = Path(spec.origin).parent / "models" / "llama4" / "processing_llama4.py"
+    module = ast.parse(path.read_text(encoding="utf-8"))
+    return next(ast.literal_eval(node.value) for node in module.body
+                if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "")
+                == "chat_template")
+
+
+@pytest.mark.parametrize("with_system", [True, False])
+def test_llama4_tool_definitions_equal_meta_chat_template(load_tokenizer, with_system):
+    pytest.importorskip("transformers")
+    from transformers.utils.chat_template_utils import render_jinja_template
+
+    require_asset("llama4")
+    messages = CHAT if with_system else CHAT[1:]
+    (rendered,), _ = render_jinja_template(
+        conversations=[messages], chat_template=_llama4_hf_template(), tools=[WEATHER, CLOCK],
+        add_generation_prompt=True, bos_token="<|begin_of_text|>")
+    _, meta = _meta_llama("llama4")
+    expected = meta.encode(rendered, bos=False, eos=False, allowed_special="all")
+    tok = load_tokenizer("llama4")
+    result = count_chat(tok, messages, tools=[WEATHER, CLOCK])
+    assert result.rendered == rendered
     assert result.chat_tokens == len(expected)
-    assert result.rendered == meta.decode(expected)
+    from ctxlab.core.chat_llama import LLAMA4, render
+
+    assert _part_ids(tok, render(messages, LLAMA4, [WEATHER, CLOCK])) == expected
+
+
+def test_llama3_tool_definitions_follow_llama_3_1s_template(load_tokenizer):
+    require_asset("llama3")
+    tok = load_tokenizer("llama3")
+    plain = count_chat(tok, CHAT[1:2])
+    result = count_chat(tok, CHAT[1:2], tools=[WEATHER], today="2026-12-01")
+    definition = json.dumps(WEATHER, indent=4)
+    assert result.rendered == (
+        "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nEnvironment: ipython\n"
+        "Cutting Knowledge Date: December 2023\nToday Date: 01 Dec 2026\n\n<|eot_id|>"
+        "<|start_header_id|>user<|end_header_id|>\n\nGiven the following functions, please "
+        "respond with a JSON for a function call with its proper arguments that best answers "
+        "the given prompt.\n\nRespond in the format {\"name\": function name, \"parameters\": "
+        "dictionary of argument name and its value}.Do not use variables.\n\n"
+        f"{definition}\n\n{CHAT[1]['content']}<|eot_id|>"
+        "<|start_header_id|>assistant<|end_header_id|>\n\n")
+    assert result.chat_tokens > plain.chat_tokens + tok.count(definition)
+    with pytest.raises(ChatError, match="first user message"):
+        count_chat(tok, [{"role": "assistant", "content": "hi"}], tools=[WEATHER])
 
 
 def test_llama3_documented_dialog_ids(load_tokenizer):

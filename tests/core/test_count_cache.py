@@ -138,3 +138,18 @@ def test_no_cache_leaves_no_cache_file(tree, tmp_path):
                              "-q"], env=env, capture_output=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert not (tmp_path / "none" / "counts.sqlite3").exists()
+
+
+def test_a_warm_run_writes_nothing_until_its_hits_need_a_new_last_used_stamp(tree, tmp_path,
+                                                                             monkeypatch):
+    db = tmp_path / "counts.sqlite3"
+    run(tree, db)
+    before = db.read_bytes()
+    run(tree, db)
+    assert db.read_bytes() == before
+    with sqlite3.connect(db) as conn:
+        (stamped,) = conn.execute("SELECT MAX(used) FROM content").fetchone()
+    monkeypatch.setattr(count_cache, "STAMP_USED_NS", -1)  # every hit is now "long unused"
+    run(tree, db)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT MIN(used) FROM content").fetchone()[0] > stamped

@@ -138,3 +138,22 @@ def test_cli_reports_json_budget_and_clear_errors(tmp_path):
     assert bad.returncode == 2 and "bad.jsonl: line 2 is not JSON" in bad.stderr
     mixed = ctxlab("d.jsonl", "notes.txt", "--field", "text", cwd=tmp_path)
     assert mixed.returncode == 2 and "datasets only" in mixed.stderr
+
+
+def test_invalid_chat_records_are_skipped_counted_zero_and_reported(tmp_path):
+    good = [{"role": "user", "content": "Hello there"}]
+    rows = [{"messages": good}, {"messages": "not a list"}, {"messages": [{"content": "x"}]},
+            {"messages": good}]
+    path = tmp_path / "chats.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    options = DatasetOptions(("cl100k_base",), ("messages",), chat=True, jobs=1)
+    (result,) = count_dataset(str(path), options)
+    templated = count_chat(get_tokenizer("cl100k_base"), good).chat_tokens
+    assert list(result.per_record["cl100k_base"]) == [templated, 0, 0, templated]
+    assert (result.rows, result.invalid) == (4, 2)
+    assert "record" in result.problem
+    cli = subprocess.run([sys.executable, "-m", "ctxlab", "count", "--chat", str(path), "-f",
+                          "json", "-t", "cl100k_base"], capture_output=True, text=True, timeout=120)
+    assert cli.returncode == 3 and "Traceback" not in cli.stderr
+    assert "2 record(s) skipped as invalid" in cli.stderr
+    assert json.loads(cli.stdout)["total"]["invalid_records"] == 2

@@ -4,29 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tiny_models import tiny_runtime
 
-from ctxlab.core.architecture import Architecture
 from ctxlab.core.model.generate import greedy, propose
 from ctxlab.core.model.gguf_weights import unpermute_rope_rows
 from ctxlab.core.model.masks import AttentionMask
 from ctxlab.core.model.runtime import Cancelled, Transformer
-from ctxlab.core.model.weights import LayerWeights, ModelConfig, ModelWeights
-
-
-def tiny_runtime(seed: int = 0, vocab: int = 50, d: int = 32, heads: int = 4, kv: int = 2,
-                 ffn: int = 48, n_layers: int = 2) -> Transformer:
-    rng = np.random.default_rng(seed)
-    hd = d // heads
-
-    def rand(*shape: int) -> np.ndarray:
-        return (rng.standard_normal(shape) * 0.4).astype(np.float32)
-
-    ones = np.ones(d, dtype=np.float32)
-    arch = Architecture("tiny", n_layers, heads, kv, hd, d, 256, vocab)
-    layers = [LayerWeights(ones, rand(d, (heads + 2 * kv) * hd), rand(heads * hd, d), ones,
-                           rand(d, 2 * ffn), rand(ffn, d)) for _ in range(n_layers)]
-    embed = rand(vocab, d)
-    return Transformer(ModelWeights(ModelConfig(arch, "llama", ffn), embed, layers, ones, embed.T))
 
 
 @pytest.mark.parametrize("mask, row5", [

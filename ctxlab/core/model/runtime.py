@@ -12,9 +12,11 @@ the vocabulary projection costs as much as many layers.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import numpy as np
 
+from ctxlab.core.architecture import Architecture
 from ctxlab.core.model.masks import AttentionMask
 from ctxlab.core.model.weights import LayerWeights, ModelWeights
 
@@ -102,30 +104,35 @@ class Transformer:
         (a prefix pass that only fills the cache).
         """
         ids = np.asarray(ids, dtype=np.int64)
-        n_new = int(ids.shape[0])
-        start = cache.length
-        cache.reserve(n_new)
+        start, end = cache.length, cache.length + int(ids.shape[0])
+        cache.reserve(end - start)
+        x = self.run_layers(ids, np.arange(start, end), _CacheAttention(self, cache, mask, start),
+                            should_cancel)
+        cache.length = end
+        if outputs_at is None:
+            return np.empty((0, self.config.arch.d_model), dtype=np.float32)
+        return self.final_hidden(np.atleast_2d(x[outputs_at]))
+
+    def run_layers(self, ids: np.ndarray, positions: np.ndarray, attention: Attention,
+                   should_cancel: Callable[[], bool] | None = None) -> np.ndarray:
+        """Every layer over the rows ``ids`` at ``positions``; ``attention`` stores their keys
+        and values and attends (one prompt's cache, or many prompts decoded in lockstep)."""
         x = self.weights.embed[ids]
         if self.weights.embed_scale != 1.0:
             x *= np.float32(self.weights.embed_scale)
         if self.weights.positions is not None:
-            x = x + self.weights.positions[start : start + n_new]
-        blocks: dict[AttentionMask, list] = {}
+            x = x + self.weights.positions[positions]
         for index, layer in enumerate(self.weights.layers):
             if should_cancel is not None and should_cancel():
                 raise Cancelled
-            layer_mask = self.config.native_mask(index) if mask.native else mask
-            if layer_mask not in blocks:
-                blocks[layer_mask] = _attention_blocks(layer_mask, start, start + n_new)
-            rope = (self._rope(self.config.layer_rope_theta(index), start, start + n_new)
+            rope = (self._rope(self.config.layer_rope_theta(index), positions)
                     if self.config.uses_rope else None)
-            x = self._layer(index, layer, x, cache, start, rope, blocks[layer_mask])
-        cache.length = start + n_new
-        if outputs_at is None:
-            return np.empty((0, self.config.arch.d_model), dtype=np.float32)
-        rows = x[outputs_at]
-        weights = self.weights
-        return self._norm(np.atleast_2d(rows), weights.final_norm, weights.final_norm_bias)
+            x = self._layer(index, layer, x, rope, attention)
+        return x
+
+    def final_hidden(self, rows: np.ndarray) -> np.ndarray:
+        """The final norm over last-layer rows: what ``logits`` takes."""
+        return self._norm(rows, self.weights.final_norm, self.weights.final_norm_bias)
 
     def logits(self, hidden: np.ndarray) -> np.ndarray:
         """Vocabulary logits ``(rows, vocab)`` for final hidden states."""
@@ -151,8 +158,8 @@ class Transformer:
             is_top[lo:hi] = picked >= top[:, 0]
         return logprobs, is_top
 
-    def _layer(self, index: int, layer: LayerWeights, x: np.ndarray, cache: KVCache, start: int,
-               rope: tuple[np.ndarray, np.ndarray] | None, blocks: list) -> np.ndarray:
+    def _layer(self, index: int, layer: LayerWeights, x: np.ndarray,
+               rope: tuple[np.ndarray, np.ndarray] | None, attention: Attention) -> np.ndarray:
         a = self.config.arch
         n_q, n_kv, hd = a.n_heads * a.head_dim, a.n_kv_heads * a.head_dim, a.head_dim
         h = self._norm(x, layer.attn_norm, layer.attn_norm_bias)
@@ -167,11 +174,8 @@ class Transformer:
             q, k = self._norm(q, layer.q_norm, None), self._norm(k, layer.k_norm, None)
         if rope is not None:
             q, k = _rotate(q, *rope), _rotate(k, *rope)
-        end = start + n_new
-        cache.keys[index, :, start:end] = k.transpose(1, 0, 2)
-        cache.values[index, :, start:end] = v.transpose(1, 0, 2)
-        scale = self.config.attn_scale or hd**-0.5
-        attn = self._attend(q * np.float32(scale), cache.keys[index], cache.values[index], blocks)
+        scale = np.float32(self.config.attn_scale or hd**-0.5)
+        attn = attention(index, q * scale, k, v)
         out = attn @ layer.out
         if layer.out_bias is not None:
             out += layer.out_bias
@@ -183,31 +187,6 @@ class Transformer:
         if layer.post_mlp_norm is not None:
             out = self._norm(out, layer.post_mlp_norm, None)
         return x + out
-
-    def _attend(self, q: np.ndarray, keys: np.ndarray, values: np.ndarray, blocks: list
-                ) -> np.ndarray:
-        """Grouped-query attention: each KV head serves ``group`` query heads in one matmul."""
-        a = self.config.arch
-        n_new, group, hd = q.shape[0], a.n_heads // a.n_kv_heads, a.head_dim
-        # (kv_head, token, group, dim): a block of tokens is a contiguous run of rows.
-        q = np.ascontiguousarray(q.reshape(n_new, a.n_kv_heads, group, hd).transpose(1, 0, 2, 3))
-        out = np.empty((n_new, a.n_heads * hd), dtype=np.float32)
-        for b0, b1, key_slots, bias, (c0, c1) in blocks:
-            rows = b1 - b0
-            qb = q[:, b0:b1].reshape(a.n_kv_heads, rows * group, hd)
-            kb, vb = keys[:, key_slots], values[:, key_slots]
-            scores = qb @ kb.transpose(0, 2, 1)
-            if bias is not None:
-                scores.reshape(a.n_kv_heads, rows, group, -1)[..., c0:c1] += bias[None, :, None, :]
-            scores -= scores.max(axis=-1, keepdims=True)
-            np.maximum(scores, EXP_FLOOR, out=scores)
-            np.exp(scores, out=scores)
-            total = scores.sum(axis=-1, keepdims=True)
-            mixed = scores @ vb
-            mixed /= total
-            out[b0:b1] = mixed.reshape(a.n_kv_heads, rows, group, hd).transpose(1, 0, 2, 3).reshape(
-                rows, -1)
-        return out
 
     def _mlp(self, layer: LayerWeights, h: np.ndarray) -> np.ndarray:
         up = h @ layer.up
@@ -239,10 +218,11 @@ class Transformer:
         scale = 1.0 / np.sqrt(np.mean(centred * centred, axis=-1, keepdims=True) + eps)
         return (centred * scale) * weight + bias
 
-    def _rope(self, theta: float, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
-        """cos/sin tables of base ``theta`` for positions ``[lo, hi)``, grown (in float64,
-        then cast) as needed; the context length is allocated up front, 8K at most."""
+    def _rope(self, theta: float, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """cos/sin tables of base ``theta`` at ``positions``, grown (in float64, then cast)
+        as needed; the context length is allocated up front, 8K at most."""
         cos, sin = self._rope_tables.get(theta, (np.empty((0, 0), np.float32),) * 2)
+        hi = int(positions.max()) + 1 if positions.size else 0
         if hi > cos.shape[0]:
             size = max(hi, min(self.config.arch.context_length, 8192), 2 * cos.shape[0])
             hd = self.config.arch.head_dim
@@ -251,7 +231,60 @@ class Transformer:
             angles = np.arange(size, dtype=np.float64)[:, None] * inv_freq[None, :]
             cos, sin = np.cos(angles).astype(np.float32), np.sin(angles).astype(np.float32)
             self._rope_tables[theta] = (cos, sin)
-        return cos[lo:hi, None, :], sin[lo:hi, None, :]
+        return cos[positions, None, :], sin[positions, None, :]
+
+
+class Attention(Protocol):
+    """Stores layer ``index``'s new keys and values, and returns the rows' attention output
+    ``(rows, n_heads * head_dim)`` for (already scaled) queries ``q``."""
+
+    def __call__(self, index: int, q: np.ndarray, k: np.ndarray, v: np.ndarray) -> np.ndarray:
+        ...
+
+
+class _CacheAttention:
+    """One prompt's new rows, appended to its ``KVCache`` from slot ``start`` on."""
+
+    def __init__(self, runtime: Transformer, cache: KVCache, mask: AttentionMask,
+                 start: int) -> None:
+        self.config, self.arch = runtime.config, runtime.config.arch
+        self.cache, self.mask, self.start = cache, mask, start
+        self.blocks: dict[AttentionMask, list] = {}  # per layer mask, shared by its layers
+
+    def __call__(self, index: int, q: np.ndarray, k: np.ndarray, v: np.ndarray) -> np.ndarray:
+        end = self.start + q.shape[0]
+        keys, values = self.cache.keys[index], self.cache.values[index]
+        keys[:, self.start : end] = k.transpose(1, 0, 2)
+        values[:, self.start : end] = v.transpose(1, 0, 2)
+        layer_mask = self.config.layer_mask(index, self.mask)
+        if layer_mask not in self.blocks:
+            self.blocks[layer_mask] = _attention_blocks(layer_mask, self.start, end)
+        return _attend(self.arch, q, keys, values, self.blocks[layer_mask])
+
+
+def _attend(a: Architecture, q: np.ndarray, keys: np.ndarray, values: np.ndarray, blocks: list
+            ) -> np.ndarray:
+    """Grouped-query attention: each KV head serves ``group`` query heads in one matmul."""
+    n_new, group, hd = q.shape[0], a.n_heads // a.n_kv_heads, a.head_dim
+    # (kv_head, token, group, dim): a block of tokens is a contiguous run of rows.
+    q = np.ascontiguousarray(q.reshape(n_new, a.n_kv_heads, group, hd).transpose(1, 0, 2, 3))
+    out = np.empty((n_new, a.n_heads * hd), dtype=np.float32)
+    for b0, b1, key_slots, bias, (c0, c1) in blocks:
+        rows = b1 - b0
+        qb = q[:, b0:b1].reshape(a.n_kv_heads, rows * group, hd)
+        kb, vb = keys[:, key_slots], values[:, key_slots]
+        scores = qb @ kb.transpose(0, 2, 1)
+        if bias is not None:
+            scores.reshape(a.n_kv_heads, rows, group, -1)[..., c0:c1] += bias[None, :, None, :]
+        scores -= scores.max(axis=-1, keepdims=True)
+        np.maximum(scores, EXP_FLOOR, out=scores)
+        np.exp(scores, out=scores)
+        total = scores.sum(axis=-1, keepdims=True)
+        mixed = scores @ vb
+        mixed /= total
+        out[b0:b1] = mixed.reshape(a.n_kv_heads, rows, group, hd).transpose(1, 0, 2, 3).reshape(
+            rows, -1)
+    return out
 
 
 def _gelu_tanh(x: np.ndarray) -> np.ndarray:

@@ -59,6 +59,10 @@ class ModelConfig:
             return AttentionMask.sliding(self.local_window or 1)
         return AttentionMask.causal()
 
+    def layer_mask(self, layer: int, mask: AttentionMask) -> AttentionMask:
+        """What ``layer`` applies when the run asks for ``mask``."""
+        return self.native_mask(layer) if mask.native else mask
+
     def layer_rope_theta(self, layer: int) -> float:
         return self.local_rope_theta if self.is_local(layer) else self.rope_theta
 

