@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import stat
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -68,3 +68,17 @@ class Tokenizer(Protocol):
 
     def piece(self, token_id: int) -> str:
         """The token as the tokenizer stores it (``Ġthe``, ``▁the``, ``<0xE4>``)."""
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    """How a backend recognises a tokenizer file and opens it.
+
+    A backend module (``ctxlab/core/tokenizers/*_backend.py``) that defines
+    ``FILE_FORMAT`` opens such files for ``-t PATH``: the registry finds it by the
+    module's name, so adding a backend is adding its module.
+    """
+
+    name: str  # what an error message calls the files: "tokenizer.json"
+    matches: Callable[[Path], bool]
+    open: Callable[[Path], Tokenizer]

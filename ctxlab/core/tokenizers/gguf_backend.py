@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ctxlab.core.gguf_file import GGUFError, GGUFFile, read_gguf
-from ctxlab.core.tokenizers.base import Tokenizer, TokenizerError, TokenizerInfo
+from ctxlab.core.tokenizers.base import FileFormat, Tokenizer, TokenizerError, TokenizerInfo
 from ctxlab.core.tokenizers.hf_backend import HFTokenizer
 
 # llama.cpp's pre-tokenizer names -> the split regex its own vocab loader applies.
@@ -130,3 +130,22 @@ def _build(fields: dict[str, Any]):
     tok.add_special_tokens([AddedToken(tokens[i], special=True, normalized=False)
                             for i in _special_ids(fields)])
     return tok
+
+
+def open_gguf(path: Path) -> Tokenizer:
+    """Any GGUF's tokenizer from its metadata alone: byte-level BPE or SentencePiece."""
+    from ctxlab.core.tokenizers import gguf_sentencepiece
+
+    try:
+        gguf = read_gguf(path, tensors=False)
+    except GGUFError as exc:
+        raise TokenizerError(str(exc)) from None
+    name = path.name.split(".gguf")[0]
+    if gguf.get("tokenizer.ggml.model") == gguf_sentencepiece.GGUF_SENTENCEPIECE:
+        return gguf_sentencepiece.from_gguf(gguf, name=name)
+    return GGUFTokenizer.from_gguf(gguf, name=name)
+
+
+FILE_FORMAT = FileFormat(
+    "*.gguf", lambda path: path.suffix.lower() == ".gguf" or ".gguf.part" in path.name.lower(),
+    open_gguf)

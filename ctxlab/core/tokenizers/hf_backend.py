@@ -14,7 +14,12 @@ from ctxlab.core.spans import (
     spans_from_byte_ranges,
     utf8_char_index,
 )
-from ctxlab.core.tokenizers.base import TokenizerError, TokenizerInfo, check_model_file
+from ctxlab.core.tokenizers.base import (
+    FileFormat,
+    TokenizerError,
+    TokenizerInfo,
+    check_model_file,
+)
 
 
 def _bytes_to_unicode() -> dict[str, int]:
@@ -204,3 +209,7 @@ def _spans_from_offsets(text: str, ids: np.ndarray, offsets, special: np.ndarray
     byte_end = np.maximum(np.minimum(rising, high - after), low)
     byte_start = np.append(0, byte_end[:-1])
     return spans_from_byte_ranges(text, data, ids, byte_start, byte_end, special)
+
+
+FILE_FORMAT = FileFormat("tokenizer.json", lambda path: path.suffix.lower() == ".json",
+                         lambda path: HFTokenizer.from_file(path))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ctxlab.core import assets
 from ctxlab.core.package_files import package_file
-from ctxlab.core.tokenizers.base import Tokenizer, TokenizerError
+from ctxlab.core.tokenizers.base import FileFormat, Tokenizer, TokenizerError
 
 DEFAULT_TOKENIZERS = ("o200k_base", "cl100k_base")
 
@@ -266,33 +266,22 @@ def _load(key: str, fetch: bool) -> Tokenizer:
 def _load_path(path: Path) -> Tokenizer:
     if path.is_dir() and (path / "tokenizer.json").is_file():
         path = path / "tokenizer.json"
-    suffix = path.suffix.lower()
-    if suffix == ".json":
-        from ctxlab.core.tokenizers.hf_backend import HFTokenizer
-
-        return HFTokenizer.from_file(path)
-    if suffix == ".gguf" or ".gguf.part" in path.name.lower():
-        return _load_gguf(path)
-    if suffix == ".model" or path.name.startswith("tokenizer.model"):
-        from ctxlab.core.tokenizers.sentencepiece_backend import SentencePieceTokenizer
-
-        return SentencePieceTokenizer(path)
-    raise TokenizerError(
-        f"{path}: cannot tell the tokenizer format (expected tokenizer.json, *.model or *.gguf)"
-    )
+    formats = file_formats()
+    for file_format in formats:
+        if file_format.matches(path):
+            return file_format.open(path)
+    expected = ", ".join(f.name for f in formats)
+    raise TokenizerError(f"{path}: cannot tell the tokenizer format (expected {expected})")
 
 
-def _load_gguf(path: Path) -> Tokenizer:
-    """Any GGUF's tokenizer from its metadata alone: byte-level BPE or SentencePiece."""
-    from ctxlab.core.gguf_file import GGUFError, read_gguf
-    from ctxlab.core.tokenizers import gguf_sentencepiece
+def file_formats() -> list[FileFormat]:
+    """Each backend module's ``FILE_FORMAT``, found by the module's name (``*_backend``)."""
+    import pkgutil
 
-    try:
-        gguf = read_gguf(path, tensors=False)
-    except GGUFError as exc:
-        raise TokenizerError(str(exc)) from None
-    name = path.name.split(".gguf")[0]
-    if gguf.get("tokenizer.ggml.model") == gguf_sentencepiece.GGUF_SENTENCEPIECE:
-        return gguf_sentencepiece.from_gguf(gguf, name=name)
-    module = importlib.import_module("ctxlab.core.tokenizers.gguf_backend")
-    return module.GGUFTokenizer.from_gguf(gguf, name=name)
+    from ctxlab.core import tokenizers
+
+    modules = (importlib.import_module(f"{tokenizers.__name__}.{info.name}")
+               for info in pkgutil.iter_modules(tokenizers.__path__)
+               if info.name.endswith("_backend"))
+    return [m.FILE_FORMAT for m in modules if isinstance(getattr(m, "FILE_FORMAT", None),
+                                                         FileFormat)]

@@ -10,7 +10,12 @@ from pathlib import Path
 import numpy as np
 
 from ctxlab.core.spans import TokenSpans, spans_from_byte_ranges
-from ctxlab.core.tokenizers.base import TokenizerError, TokenizerInfo, check_model_file
+from ctxlab.core.tokenizers.base import (
+    FileFormat,
+    TokenizerError,
+    TokenizerInfo,
+    check_model_file,
+)
 
 
 class SentencePieceTokenizer:
@@ -122,3 +127,8 @@ class SentencePieceTokenizer:
 
     def piece(self, token_id: int) -> str:
         return self._sp.id_to_piece(int(token_id))
+
+
+FILE_FORMAT = FileFormat(
+    "*.model", lambda path: path.suffix.lower() == ".model" or path.name.startswith(
+        "tokenizer.model"), lambda path: SentencePieceTokenizer(path))
