@@ -25,6 +25,7 @@ from typing import Any
 from ctxlab.core.errors import UserError
 
 ENV_PREFIX = "CTXLAB_"
+COLOUR_MODES = ("alternate", "id")  # token colourings: by position, or keyed by token id
 
 
 class ConfigError(UserError, ValueError):
@@ -36,7 +37,7 @@ class Settings:
     tokenizers: tuple[str, ...] = ("o200k_base", "cl100k_base")  # the first is the token view's
     windows: tuple[str, ...] = ()  # model windows to gauge; empty means the default set
     keymap: Mapping[str, str] = field(default_factory=dict)  # binding id -> keys
-    colours: str = "alternate"  # token colours: "alternate" or "id"
+    colours: str = COLOUR_MODES[0]  # token colours: one of COLOUR_MODES
     whitespace: bool = False  # draw spaces, tabs and newlines as glyphs
     budget: int = 2048  # truncation budget in tokens
     strategy: str = "cut-middle"  # truncation strategy (a name from ctxlab.core.strategies)
@@ -103,8 +104,8 @@ def _coerce(key: str, value: Any, source: str) -> Any:
             from ctxlab.core.strategies import canonical
 
             return canonical(str(value))
-        if key == "colours" and value not in ("alternate", "id"):
-            raise ValueError("must be 'alternate' or 'id'")
+        if key == "colours" and value not in COLOUR_MODES:
+            raise ValueError(f"must be one of {', '.join(map(repr, COLOUR_MODES))}")
         return str(value)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{source}: bad value for {key!r} ({value!r}): {exc}") from None

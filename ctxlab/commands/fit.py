@@ -149,6 +149,7 @@ def _table(rows: list[_Row], catalogue: str) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from ctxlab.core.sizing import format_bytes
     from ctxlab.core.windows import GENERIC_NOTE
 
     show_kv = any(r.window.architecture for r in rows)
@@ -179,7 +180,7 @@ def _table(rows: list[_Row], catalogue: str) -> None:
                      f"[{style}]{f.percent:5.1f}% {f.band}[/]", f"{f.remaining:,}", *costs,
                      escape(w.count_label)]
         if show_kv:
-            cells.append(_human_bytes(row.kv_bytes) if row.kv_bytes is not None else "unknown")
+            cells.append(format_bytes(row.kv_bytes) if row.kv_bytes is not None else "unknown")
         table.add_row(*cells)
     console = Console(highlight=False)
     if not console.is_terminal:  # pipes and files get whole rows, never wrapped cells
@@ -201,11 +202,3 @@ def _cost_cells(cost: Cost | None) -> list[str]:
     cached = f" ({format_usd(cost.cached_input)})" if cost.cached_input is not None else ""
     output = format_usd(cost.output) if cost.output is not None else ""
     return [f"{format_usd(cost.input)}{cached}", output]
-
-
-
-def _human_bytes(n: int) -> str:
-    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= scale:
-            return f"{n / scale:,.1f} {unit}"
-    return f"{n} B"

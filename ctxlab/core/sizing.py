@@ -97,10 +97,11 @@ def size_report(params: int, context: int, architecture: Architecture | None = N
 
 
 def format_bytes(n: float) -> str:
-    """Decimal units, as model cards and GPU spec sheets use them (1 GB = 10^9 bytes)."""
-    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
-        if n >= scale:
-            return f"{n / scale:,.1f} {unit}"
+    """Binary units (1 MiB = 2^20 bytes), as memory is allocated and reported: every memory
+    figure ctxlab shows (weights, KV cache; CLI and TUI) goes through here."""
+    for unit, power in (("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if n >= 1 << power:
+            return f"{n / (1 << power):,.1f} {unit}"
     return f"{n:,.0f} B"
 
 

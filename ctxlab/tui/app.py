@@ -28,6 +28,7 @@ from ctxlab.tui.glyphs import printable
 from ctxlab.tui.keymap import keymap_problems
 from ctxlab.tui.main_screen import MainScreen
 from ctxlab.tui.session import Session
+from ctxlab.tui.token_rows import Look
 from ctxlab.tui.widgets.compare import ComparePanel
 from ctxlab.tui.widgets.narration import Narration
 from ctxlab.tui.widgets.recall_panel import RecallPanel
@@ -54,8 +55,7 @@ class CtxlabApp(App[None]):
         self.session = Session(tokenizer=self.settings.tokenizers[0],
                                compare=list(self.settings.tokenizers))
         self.session.replace_text(text, name, path, decoding)
-        self.look = {"colour_mode": self.settings.colours,
-                     "show_whitespace": self.settings.whitespace}
+        self.look = Look(self.settings.colours, self.settings.whitespace)
         self.windows: list = []  # the context windows the Windows tab shows, once loaded
         self.export_dir = Path.cwd()
         self.files = DocumentFiles(self)

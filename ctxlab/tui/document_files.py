@@ -118,7 +118,7 @@ class DocumentFiles:
         if spans is None:
             self.app.notify("no tokens yet", title="export", severity="warning")
             return
-        colour_mode, title = str(self.app.look["colour_mode"]), session.document.name
+        colour_mode, title = self.app.look.colour_mode, session.document.name
         self.app.run_worker(lambda: self._export_html(spans, session.tokenizer, colour_mode,
                                                       title, name),
                             thread=True, group="export", exit_on_error=False)

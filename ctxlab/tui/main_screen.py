@@ -233,7 +233,7 @@ class MainScreen(Screen):
         view.show(session.document.text, session.metrics, overlay.spans if overlay else spans,
                   session.layout)
         if overlay is not None:
-            view.restyle(heat=heat_levels(overlay.delta))
+            view.set_marks(heat=heat_levels(overlay.delta))
         self.inspect(view.cursor)
         self._show_mode()  # the mode bar and status say whether the overlay is on
         if self.active_tab() == "truncate":  # hidden tabs catch up when shown
@@ -334,7 +334,7 @@ class MainScreen(Screen):
 
     def restyle_views(self) -> None:
         for view in self.query(TokenView):
-            view.restyle(**self.ctxlab.look)
+            view.set_look(self.ctxlab.look)
 
     # --- tabs ------------------------------------------------------------------------------
 
@@ -395,13 +395,11 @@ class MainScreen(Screen):
         self.app.push_screen(TokenizerPicker(self.ctxlab.session.compare), chosen)
 
     def action_toggle_whitespace(self) -> None:
-        look = self.ctxlab.look
-        look["show_whitespace"] = not look["show_whitespace"]
+        self.ctxlab.look = self.ctxlab.look.toggled_whitespace()
         self.restyle_views()
 
     def action_toggle_colours(self) -> None:
-        look = self.ctxlab.look
-        look["colour_mode"] = "id" if look["colour_mode"] == "alternate" else "alternate"
+        self.ctxlab.look = self.ctxlab.look.next_colours()
         self.restyle_views()
 
     def action_toggle_special(self) -> None:

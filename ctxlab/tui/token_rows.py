@@ -13,10 +13,36 @@ import numpy as np
 from rich.segment import Segment
 from rich.style import Style
 
+from ctxlab.config import COLOUR_MODES
 from ctxlab.core.spans import TokenSpans
 from ctxlab.core.text_layout import TextLayout
 from ctxlab.tui.glyphs import GlyphMap
-from ctxlab.tui.token_styles import TokenLook, TokenStyles
+from ctxlab.tui.token_styles import TokenFacts, TokenStyles
+
+
+@dataclass(frozen=True)
+class Look:
+    """How every token view draws its text; the user toggles it (``c``, ``w``)."""
+
+    colour_mode: str = COLOUR_MODES[0]  # one of `COLOUR_MODES`
+    show_whitespace: bool = False  # spaces, tabs and newlines as glyphs
+
+    def next_colours(self) -> Look:
+        """The same look in the next colour mode (they cycle)."""
+        at = COLOUR_MODES.index(self.colour_mode) if self.colour_mode in COLOUR_MODES else -1
+        return replace(self, colour_mode=COLOUR_MODES[(at + 1) % len(COLOUR_MODES)])
+
+    def toggled_whitespace(self) -> Look:
+        return replace(self, show_whitespace=not self.show_whitespace)
+
+
+@dataclass(frozen=True, eq=False)
+class Marks:
+    """Per-token overlays for one set of spans (each array has one entry per token)."""
+
+    dropped: np.ndarray | None = None  # bool: cut by truncation, or unseen by the model
+    heat: np.ndarray | None = None  # int: surprisal overlay level (`heat_levels`)
+    marked: np.ndarray | None = None  # bool: flagged by the caller (compare: disagreement)
 
 
 @dataclass(frozen=True, eq=False)
@@ -26,14 +52,8 @@ class TokenPaint:
     text: str
     layout: TextLayout
     spans: TokenSpans | None = None
-    colour_mode: str = "alternate"
-    show_whitespace: bool = False
-    dropped: np.ndarray | None = None  # per token: cut by truncation
-    heat: np.ndarray | None = None  # per token: surprisal overlay level (`heat_levels`)
-    marked: np.ndarray | None = None  # per token: flagged by the caller (compare: disagreement)
-
-    def with_(self, **changes) -> TokenPaint:
-        return replace(self, **changes)
+    look: Look = Look()
+    marks: Marks = Marks()
 
     def tokens_in_row(self, row: int) -> tuple[int, int]:
         """Index range of the tokens whose characters are drawn on ``row``."""
@@ -49,12 +69,13 @@ class RowPainter:
     """Turns rows into segments; holds the style and glyph caches rows share."""
 
     def __init__(self) -> None:
-        self.styles = TokenStyles()
+        self.styles = TokenStyles()  # the token view gives it the theme's palette
         self.glyphs = GlyphMap()
 
     def segments(self, paint: TokenPaint, row: int, cursor: int, plain: Style) -> list[Segment]:
         start, end = int(paint.layout.row_start[row]), int(paint.layout.row_end[row])
-        spans, text, show_ws = paint.spans, paint.text, paint.show_whitespace
+        spans, text, marks = paint.spans, paint.text, paint.marks
+        show_ws = paint.look.show_whitespace
         if spans is None or len(spans) == 0:
             return [Segment(self.glyphs.drawable(text[start:end], show_ws), plain)]
         first, last = paint.tokens_in_row(row)
@@ -63,11 +84,11 @@ class RowPainter:
         ids = spans.ids[first:last].tolist()
         split = spans.split[first:last].tolist()
         special = spans.special[first:last].tolist()
-        dropped = (paint.dropped[first:last].tolist() if paint.dropped is not None
+        dropped = (marks.dropped[first:last].tolist() if marks.dropped is not None
                    else [False] * (last - first))
-        heat = (paint.heat[first:last].tolist() if paint.heat is not None
+        heat = (marks.heat[first:last].tolist() if marks.heat is not None
                 else [None] * (last - first))
-        marked = (paint.marked[first:last].tolist() if paint.marked is not None
+        marked = (marks.marked[first:last].tolist() if marks.marked is not None
                   else [False] * (last - first))
         out: list[Segment] = []
         pos = start
@@ -78,10 +99,10 @@ class RowPainter:
             if token_end <= token_start:
                 continue  # already drawn by an earlier token sharing the character, or empty
             index = first + k
-            look = TokenLook(index, ids[k], split[k], special[k], dropped[k],
-                             _cursor_here(spans, cursor, index, token_start, token_end), heat[k],
-                             marked[k])
-            style = self.styles.style(look, paint.colour_mode)
+            facts = TokenFacts(index, ids[k], split[k], special[k], dropped[k],
+                               _cursor_here(spans, cursor, index, token_start, token_end),
+                               heat[k], marked[k])
+            style = self.styles.style(facts, paint.look.colour_mode)
             out.append(Segment(self.glyphs.drawable(text[token_start:token_end], show_ws), style))
             pos = token_end
         if pos < end:

@@ -52,7 +52,7 @@ def run_size(*args: str):
 def test_size_command_prints_labelled_numbers_and_rejects_bad_input():
     out = run_size("135M", "--arch", "smollm2", "-c", "8K")
     assert out.returncode == 0, out.stderr
-    assert "188.7 MB" in out.stdout and "from the architecture" in out.stdout
+    assert "180.0 MiB" in out.stdout and "from the architecture" in out.stdout
     assert "estimates" in out.stdout
     bad = run_size("lots")
     assert bad.returncode == 2

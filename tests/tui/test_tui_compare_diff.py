@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ctxlab.tui.token_styles import MARKED
 from ctxlab.tui.widgets.compare import ComparePanel
 
 TEXT = "unbelievable 12345"
@@ -13,7 +12,7 @@ SIZE = (110, 24)
 def marked_tokens(panel: ComparePanel) -> dict[str, list[str]]:
     """Per pane, the text of the segments drawn with the disagreement mark (first row)."""
     return {name: [seg.text for seg in view.render_line(0)
-                   if seg.style is not None and seg.style.color == MARKED.color]
+                   if seg.style is not None and seg.style.color == view.palette.marked.color]
             for name, view in panel.views().items()}
 
 

@@ -9,6 +9,7 @@ from textual.widgets import Input, TextArea
 
 from ctxlab.core.documents import read_sample
 from ctxlab.core.tokenizers import get_tokenizer
+from ctxlab.tui.token_rows import Look
 from ctxlab.tui.widgets.compare import ComparePanel
 from ctxlab.tui.widgets.inspector import Inspector
 from ctxlab.tui.widgets.token_view import TokenView
@@ -163,14 +164,14 @@ async def test_budget_and_strategy_keys_grey_out_dropped_tokens(make_app) -> Non
         view = panel.query_one("#truncate-view", TokenView)
         assert view.has_focus
         assert panel.result.kept == [(0, 100)]
-        assert view.paint.dropped.sum() == len(view.spans) - 100
+        assert view.paint.marks.dropped.sum() == len(view.spans) - 100
         await pilot.press("minus")
         await app.settled()
         assert panel.budget == 50 and panel.result.kept_tokens == 50
         await pilot.press("m")  # keep-start -> keep-end
         await app.settled()
         assert panel.strategy == "keep-end" and panel.result.kept[-1][1] == len(view.spans)
-        assert not view.paint.dropped[-1] and view.paint.dropped[0]
+        assert not view.paint.marks.dropped[-1] and view.paint.marks.dropped[0]
 
 
 async def test_sliding_window_moves_with_the_period_key(make_app) -> None:
@@ -236,7 +237,7 @@ async def test_whitespace_and_colour_toggles_restyle_every_view(make_app) -> Non
         await pilot.press("w", "c")
         for view in app.query(TokenView):
             if view.paint is not None:
-                assert view.paint.show_whitespace and view.paint.colour_mode == "id"
+                assert view.paint.look == Look("id", show_whitespace=True)
         view = app.query_one("#token-view", TokenView)
         assert "·" in view.render_line(0).text and "↵" in view.render_line(0).text
 

@@ -60,12 +60,12 @@ async def test_a_tiny_grid_fills_the_heatmap_and_a_cell_shows_what_the_model_saw
         view = app.query_one("#recall-context", TokenView)
         needle = app.query_one(RecallPanel).run.needle(trial.needle)
         assert needle.fact in view.spans.text
-        assert view.paint.dropped[view.cursor] == (trial.needle_slot < 0)
-        assert 0 < view.paint.dropped.sum() < len(view.spans)  # 128 of a ~300-token prompt
+        assert view.paint.marks.dropped[view.cursor] == (trial.needle_slot < 0)
+        assert 0 < view.paint.marks.dropped.sum() < len(view.spans)  # 128 of a ~300-token prompt
 
         await pilot.press("left")  # full context: nothing greyed
         await app.settled()
-        assert not view.paint.dropped.any()
+        assert not view.paint.marks.dropped.any()
 
 
 async def test_cancel_stops_the_run_between_trials(make_app):

@@ -17,19 +17,19 @@ async def test_typing_a_size_updates_the_figures(make_app) -> None:
         panel = app.query_one(SizePanel)
         params = app.query_one("#size-params", Input)
         assert params.has_focus
-        assert panel.rows["weights fp16"][0] == "270.0 MB"
+        assert panel.rows["weights fp16"][0] == "257.5 MiB"
         assert panel.rows["KV cache, 8,192 tokens"] == (
-            "188.7 MB", "exact, SmolLM2-135M: 30 layers x 3 KV heads x 64 dims x 2 (K and V) "
+            "180.0 MiB", "exact, SmolLM2-135M: 30 layers x 3 KV heads x 64 dims x 2 (K and V) "
             "x 2 bytes (fp16)")
 
         params.value = ""
         await pilot.press("7", "B")
         panel.configure(context="4K", shape="unknown")
         await pilot.pause()
-        assert panel.rows["weights fp16"][0] == "14.0 GB"
-        assert panel.rows["weights int4"][0] == "3.5 GB"
+        assert panel.rows["weights fp16"][0] == "13.0 GiB"
+        assert panel.rows["weights int4"][0] == "3.3 GiB"
         value, how = panel.rows["KV cache, 4,096 tokens"]
-        assert how.startswith("estimate") and value.endswith("GB")
+        assert how.startswith("estimate") and value.endswith("GiB")
         assert panel.rows["training tokens"] == ("~140B", "estimate: Chinchilla, 20 per parameter")
         assert panel.rows["training compute"][0] == "~5.9e+21 FLOPs"
 
@@ -55,7 +55,7 @@ def test_snapshot_size_tab(snap_compare, make_app) -> None:
 
 
 async def test_7b_at_128k_is_the_cli_estimate_not_smollm2s_exact_cache(make_app) -> None:
-    """It said "KV cache 3.0 GB — exact" (SmolLM2's shape); `ctxlab size` says 73.1 GB."""
+    """It said "KV cache 3.0 GB — exact" (SmolLM2's shape); `ctxlab size` says 68.1 GiB."""
     from ctxlab.core.sizing import parse_count, report_lines, size_report
 
     cli = "\n".join(report_lines(size_report(parse_count("7B"), parse_count("128K", binary=True))))

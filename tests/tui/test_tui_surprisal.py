@@ -36,8 +36,8 @@ async def test_s_paints_the_loss_rise_and_the_inspector_shows_losses(make_app) -
         overlay = app.session.surprisal
         assert overlay is not None and overlay.strategy.label == "sliding 24"
         assert list(view.spans.ids) == list(get_tokenizer("smollm2").encode(STORY).ids)
-        assert np.array_equal(view.paint.heat, heat_levels(overlay.delta))
-        assert view.paint.heat.max() >= 2  # a 24-token window forgets something in 70 tokens
+        assert np.array_equal(view.paint.marks.heat, heat_levels(overlay.delta))
+        assert view.paint.marks.heat.max() >= 2  # a 24-token window forgets something in 70 tokens
         assert backgrounds(view) <= {c.lower() for c in HEAT} and backgrounds(view) != plain
         assert "smollm2" in str(app.query_one("#status").render())
 
@@ -49,7 +49,7 @@ async def test_s_paints_the_loss_rise_and_the_inspector_shows_losses(make_app) -
 
         await pilot.press("s")
         await app.settled()
-        assert app.session.surprisal is None and view.paint.heat is None
+        assert app.session.surprisal is None and view.paint.marks.heat is None
         assert len(view.spans) == len(app.session.spans["o200k_base"])
         assert inspector.fact("full loss") is None
 
@@ -66,7 +66,7 @@ async def test_editing_the_document_turns_the_overlay_off(make_app) -> None:
         app.set_document(STORY + " The end.")
         await app.settled()
         view = app.query_one("#token-view", TokenView)
-        assert app.session.surprisal is None and view.paint.heat is None
+        assert app.session.surprisal is None and view.paint.marks.heat is None
         assert "VIEW" in str(app.query_one("#mode-bar").render())
 
 

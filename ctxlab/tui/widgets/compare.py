@@ -21,7 +21,7 @@ from ctxlab.tui.glyphs import printable
 from ctxlab.tui.widgets.token_view import TokenView
 
 MAX_PANES = 6  # lessons compare five tokenizers side by side
-LEGEND = Content.from_markup("[u bold #ffd75f]underlined[/]: not shared by all")
+LEGEND = Content.from_markup("[u bold $text-warning]underlined[/]: not shared by all")  # as marked
 
 
 def compare_row(name: str, spans: TokenSpans, words: int) -> tuple[Text | str, ...]:
@@ -92,7 +92,7 @@ class ComparePanel(Vertical):
                                        self.query(".pane-title").results(Label), strict=False):
             if name in spans:
                 view.show(text, metrics, spans[name])
-                view.restyle(marked=found.unshared[name] if found else None)
+                view.set_marks(marked=found.unshared[name] if found else None)
                 title.update(Content(printable(f"{name} · {len(spans[name]):,} tokens")))
         self._show_agreement(found, len(ready))
 

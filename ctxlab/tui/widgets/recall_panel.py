@@ -244,7 +244,7 @@ class RecallPanel(Vertical):
             return  # another cell is highlighted by now
         view = self.query_one("#recall-context", TokenView)
         view.show(context.spans.text, context.metrics, context.spans)
-        view.restyle(dropped=context.unseen)
+        view.set_marks(dropped=context.unseen)
         view.move_cursor(context.needle_token)
         self.query_one("#recall-answer", Static).update(Content.assemble(
             answer_content(self.run, self.shown), "\n", (context.summary, "dim")))

@@ -2,26 +2,33 @@
 
 A `ScrollView` on Textual's Line API, as Toolong and Textual's `Log` do:
 `render_line` draws only the rows on screen, rendered rows live in an LRU of
-`Strip`s keyed by what they show, and moving the cursor refreshes just the rows
-it leaves and enters. Wrapping a big document happens in a thread worker.
+`Strip`s keyed by what they show, and the cursor is a reactive whose watcher
+refreshes just the rows it leaves and enters. The cursor, dropped, marked, split
+and special colours are component classes, so they follow the theme. Wrapping a
+big document happens in a thread worker.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from itertools import count
 
+import numpy as np
+from rich.style import Style
 from textual import events, work
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
+from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.worker import get_current_worker
 
 from ctxlab.core.spans import TokenSpans
 from ctxlab.core.text_layout import CellMetrics, TextLayout, wrap
-from ctxlab.tui.token_rows import RowPainter, TokenPaint
+from ctxlab.tui.token_rows import Look, Marks, RowPainter, TokenPaint
+from ctxlab.tui.token_styles import SPECIAL, SPECIAL_FG, SPLIT, Palette
 
 SYNC_WRAP_CHARS = 200_000  # below this, wrapping on the UI thread is quicker than a worker hop
 _generations = count()
@@ -40,10 +47,22 @@ class TokenView(ScrollView, can_focus=True):
         Binding("home", "jump(0)", "First token", show=False, id="ctxlab.cursor.first"),
         Binding("end", "jump(-1)", "Last token", show=False, id="ctxlab.cursor.last"),
     ]
-    DEFAULT_CSS = """
-    TokenView { overflow-x: hidden; background: $surface; scrollbar-gutter: stable; }
-    TokenView:focus { background-tint: $foreground 3%; }
+    COMPONENT_CLASSES = {"tokenview--cursor", "tokenview--dropped", "tokenview--marked",
+                         "tokenview--special", "tokenview--split"}
+    # Split and special keep the HTML export's fixed colours unless a theme's CSS overrides them.
+    DEFAULT_CSS = f"""
+    TokenView {{ overflow-x: hidden; background: $surface; scrollbar-gutter: stable; }}
+    TokenView:focus {{ background-tint: $foreground 3%; }}
+    TokenView > .tokenview--cursor {{ background: $text-accent; color: $background;
+                                      text-style: bold; }}
+    TokenView > .tokenview--dropped {{ color: $text-disabled; text-style: strike; }}
+    TokenView > .tokenview--marked {{ color: $text-warning; text-style: bold underline; }}
+    TokenView > .tokenview--special {{ background: {SPECIAL}; color: {SPECIAL_FG};
+                                       text-style: bold; }}
+    TokenView > .tokenview--split {{ background: {SPLIT}; color: #ffffff; text-style: underline; }}
     """
+    cursor: reactive[int] = reactive(-1, repaint=False, init=False, always_update=True)
+    """Index of the token under the cursor (-1: none); `move_cursor` also scrolls to it."""
 
     class CursorMoved(Message):
         """The cursor or the mouse is on token ``index`` (-1: none)."""
@@ -73,14 +92,17 @@ class TokenView(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002 (Textual\'s name)
         super().__init__(id=id, classes=classes)
-        self._paint: TokenPaint | None = None
+        self._paint: TokenPaint | None = None  # what is on screen
         self._metrics: CellMetrics | None = None
-        self._pending: dict = {}  # paint changes waiting for the first layout
+        # What is to be shown: new spans (and their marks) wait for their text's layout.
+        self._spans: TokenSpans | None = None
+        self._look = Look()
+        self._marks = Marks()
         self._generation = next(_generations)
         self._rows: LRUCache[tuple[int, int, int], Strip] = LRUCache(1024)
         self._painter = RowPainter()
+        self._palette: Palette | None = None  # read from the component classes when first drawn
         self._text = ""
-        self.cursor = -1
 
     # --- what is shown ------------------------------------------------------------
 
@@ -92,14 +114,38 @@ class TokenView(ScrollView, can_focus=True):
     def spans(self) -> TokenSpans | None:
         return self._paint.spans if self._paint else None
 
+    @property
+    def look(self) -> Look:
+        return self._look
+
+    @property
+    def palette(self) -> Palette:
+        """The theme's styles for the cursor, dropped, marked, split and special tokens."""
+        if self._palette is None:
+            self._palette = Palette(**{name: self._component_style(f"tokenview--{name}")
+                                       for name in ("cursor", "dropped", "marked", "special",
+                                                    "split")})
+        return self._palette
+
+    def _component_style(self, name: str) -> Style:
+        """The component's own style, its colour resolved (alpha, ``auto``) over its background."""
+        own = self.get_component_rich_style(name, partial=True)
+        if own.color is None:
+            return own
+        return own + Style(color=self.get_component_rich_style(name).color)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._palette = None  # the theme or the CSS changed: rows are drawn again
+        self._rows.clear()
+
     def show(self, text: str, metrics: CellMetrics, spans: TokenSpans | None,
              layout: TextLayout | None = None) -> None:
-        """Show ``text`` (measured by ``metrics``) with ``spans``; wrap unless ``layout`` fits."""
-        self._pending.update(spans=spans, dropped=None, heat=None, marked=None)
-        if spans is None or len(spans) == 0:
-            self.cursor = -1
-        elif self.cursor >= len(spans):
-            self.cursor = len(spans) - 1
+        """Show ``text`` (measured by ``metrics``) with ``spans``; wrap unless ``layout`` fits.
+
+        The marks of the spans shown before are cleared (`set_marks` gives the new ones)."""
+        self._spans, self._marks = spans, Marks()
+        self.set_reactive(TokenView.cursor, self.validate_cursor(self.cursor))  # no message
         if self._paint is not None and self._paint.layout.metrics is metrics:
             self._apply_layout(self._paint.layout)  # same text, new tokens: no re-wrap
             return
@@ -111,13 +157,23 @@ class TokenView(ScrollView, can_focus=True):
         else:
             self._rewrap()
 
-    def restyle(self, **changes) -> None:
-        """Change how tokens look: ``colour_mode``, ``show_whitespace``, and per-token
-        ``dropped``, ``heat`` or ``marked`` arrays for the spans last shown."""
-        if self._paint is None or "spans" in self._pending:  # new tokens wait for their layout
-            self._pending.update(changes)
-            return
-        self._set_paint(self._paint.with_(**changes))
+    def set_look(self, look: Look) -> None:
+        """Draw every token with ``look`` (colour mode, whitespace glyphs)."""
+        if look != self._look:
+            self._look = look
+            self._repaint()
+
+    def set_marks(self, *, dropped: np.ndarray | None = None, heat: np.ndarray | None = None,
+                  marked: np.ndarray | None = None) -> None:
+        """Overlay per-token marks on the spans last shown; a mark not given is cleared."""
+        self._marks = Marks(dropped=dropped, heat=heat, marked=marked)
+        self._repaint()
+
+    def _repaint(self) -> None:
+        """Show the look and marks now, unless new spans still wait for their layout."""
+        paint = self._paint
+        if paint is not None and paint.spans is self._spans:
+            self._set_paint(replace(paint, look=self._look, marks=self._marks))
 
     def _set_paint(self, paint: TokenPaint) -> None:
         self._paint = paint
@@ -158,14 +214,7 @@ class TokenView(ScrollView, can_focus=True):
     def _apply_layout(self, layout: TextLayout) -> None:
         old = self._paint
         top_char = self._top_char()
-        if old is not None and old.text is self._text:
-            paint = old.with_(layout=layout, **self._pending)
-        else:
-            look = ({"colour_mode": old.colour_mode, "show_whitespace": old.show_whitespace}
-                    if old else {})
-            paint = TokenPaint(self._text, layout, **{**look, **self._pending})
-        self._pending = {}
-        self._set_paint(paint)
+        self._set_paint(TokenPaint(self._text, layout, self._spans, self._look, self._marks))
         if top_char is not None and old is not None and old.layout is not layout:
             self.scroll_to(y=layout.row_of_char(top_char), animate=False, immediate=True)
 
@@ -190,20 +239,22 @@ class TokenView(ScrollView, can_focus=True):
         paint = self._paint
         if paint is None or row >= len(paint.layout):
             return Strip.blank(width, self.rich_style)
-        key = (self._generation, row, self.cursor if row in self._cursor_rows() else -1)
+        key = (self._generation, row, self.cursor if row in self._cursor_rows(self.cursor) else -1)
         strip = self._rows.get(key)
         if strip is None:
+            self._painter.styles.set_palette(self.palette)
             segments = self._painter.segments(paint, row, self.cursor, self.rich_style)
             strip = Strip(segments)
             self._rows[key] = strip
         return strip.crop_extend(0, width, self.rich_style)
 
-    def _cursor_rows(self) -> range:
+    def _cursor_rows(self, index: int) -> range:
+        """The rows token ``index`` is drawn on (none when it is not on screen)."""
         spans, paint = self.spans, self._paint
-        if paint is None or spans is None or not 0 <= self.cursor < len(spans):
+        if paint is None or spans is None or not 0 <= index < len(spans):
             return range(0)
-        start = int(spans.char_start[self.cursor])
-        end = max(start, int(spans.char_end[self.cursor]) - 1)
+        start = int(spans.char_start[index])
+        end = max(start, int(spans.char_end[index]) - 1)
         return range(paint.layout.row_of_char(start), paint.layout.row_of_char(end) + 1)
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
@@ -213,21 +264,27 @@ class TokenView(ScrollView, can_focus=True):
 
     # --- the cursor ---------------------------------------------------------------
 
+    def validate_cursor(self, index: int) -> int:
+        """A token of the spans being shown, or -1 (none, or no tokens to be on)."""
+        count = len(self._spans) if self._spans is not None else 0
+        return -1 if index < 0 or count == 0 else min(index, count - 1)
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        """Redraw the rows the cursor leaves and enters; tell the inspector."""
+        for rows in (self._cursor_rows(old), self._cursor_rows(new)):
+            if rows:
+                self.refresh_lines(rows.start, len(rows))
+        self.post_message(self.CursorMoved(self, new))
+
     def move_cursor(self, index: int, *, scroll: bool = True) -> None:
-        """Put the cursor on token ``index`` (clamped), redraw its rows, tell the inspector."""
+        """Put the cursor on token ``index`` (clamped) and, with ``scroll``, scroll to it."""
         spans = self.spans
         if spans is None or len(spans) == 0:
             return
-        index = min(max(index, 0), len(spans) - 1)
-        before = self._cursor_rows()
-        self.cursor = index
-        after = self._cursor_rows()
-        for rows in (before, after):
-            if rows:
-                self.refresh_lines(rows.start, len(rows))
-        if scroll and after:
-            self._scroll_to_row(after.start)
-        self.post_message(self.CursorMoved(self, index))
+        self.cursor = max(index, 0)
+        rows = self._cursor_rows(self.cursor)
+        if scroll and rows:
+            self._scroll_to_row(rows.start)
 
     def _scroll_to_row(self, row: int) -> None:
         top, height = round(self.scroll_y), self.scrollable_content_region.height

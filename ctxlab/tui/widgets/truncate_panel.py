@@ -110,7 +110,7 @@ class TruncatePanel(Vertical):
     def _show_problem(self, spans: TokenSpans, problem: str) -> None:
         if self._source is not None and self._source[0] is spans:
             self.result = None
-            self.query_one(TokenView).restyle(dropped=None)
+            self.query_one(TokenView).set_marks()
             self.query_one("#truncate-summary", Static).update(Content.styled(problem, "red"))
 
     def _show_cut(self, spans: TokenSpans, result: Truncation, positions: int) -> None:
@@ -119,7 +119,7 @@ class TruncatePanel(Vertical):
         self.result, self.positions = result, positions
         self.position = min(self.position, positions - 1)
         view = self.query_one(TokenView)
-        view.restyle(dropped=dropped_mask(len(spans), result.kept))
+        view.set_marks(dropped=dropped_mask(len(spans), result.kept))
         if STRATEGIES[self.strategy].slides and result.kept:  # the window slid: show it
             view.move_cursor(result.kept[0][0])
         self.query_one("#truncate-summary", Static).update(self.summary())

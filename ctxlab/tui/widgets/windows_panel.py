@@ -6,17 +6,11 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from ctxlab.core.sizing import format_bytes
 from ctxlab.core.windows import Fill, Window, cost, fill, format_usd
 
 BAR_CELLS = 48
 BAND_COLOURS = {"ok": "green", "warn": "yellow", "danger": "red", "over": "bold magenta"}
-
-
-def human_bytes(n: int) -> str:
-    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= scale:
-            return f"{n / scale:,.1f} {unit}"
-    return f"{n} B"
 
 
 def gauge_text(window: Window, used: int | None, error: str | None = None) -> Text:
@@ -37,7 +31,7 @@ def gauge_text(window: Window, used: int | None, error: str | None = None) -> Te
                   else f" · over by {-result.remaining:,}"))
     if window.architecture is not None:
         kv = window.architecture.kv_cache_bytes(min(used + result.reserved, window.context))
-        numbers += f" · KV cache {human_bytes(kv)} (fp16)"
+        numbers += f" · KV cache {format_bytes(kv)} (fp16)"
     numbers += cost_text(window, result)
     return Text.assemble(head, "\n", bar, (numbers, BAND_COLOURS[result.band]))
 
