@@ -58,3 +58,17 @@ def test_size_command_prints_labelled_numbers_and_rejects_bad_input():
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines() == [
         "ctxlab: error: 'lots' is not a number like 135M, 7B, 1.5e9 or 128K"]
+
+
+def test_one_byte_formatter_binary_units_for_every_memory_figure():
+    """SmolLM2's full 8K KV cache read "180.0 MiB" in Windows and "188.7 MB" in Size."""
+    from ctxlab.core.sizing import format_bytes, report_lines
+    from ctxlab.core.windows import LOCAL_WINDOWS
+    from ctxlab.tui.widgets.windows_panel import gauge_text
+
+    assert SMOLLM2_135M.kv_cache_bytes(8192) == 188_743_680
+    assert [format_bytes(n) for n in (1023, 1024, 188_743_680, 14e9, 3 << 40)] == [
+        "1,023 B", "1.0 KiB", "180.0 MiB", "13.0 GiB", "3.0 TiB"]
+    size = "\n".join(report_lines(size_report(135_000_000, 8192, SMOLLM2_135M)))
+    window = gauge_text(LOCAL_WINDOWS["smollm2-135m"], 8192).plain
+    assert "KV cache   180.0 MiB" in size and "KV cache 180.0 MiB" in window
