@@ -134,14 +134,12 @@ def _counts(text: str, names: set[str], *, explicit: bool) -> dict[str, int | st
 
 
 def _row(window: Window, count: int | str, reserve: int | None) -> _Row:
-    from ctxlab.core.windows import cost, fill
+    from ctxlab.core.windows import cost, fill, kv_cache_bytes
 
     if isinstance(count, str):
         return _Row(window, None, None, None, count)
     result = fill(window, count, reserve)
-    arch = window.architecture
-    kv = arch.kv_cache_bytes(result.used + result.reserved) if arch else None
-    return _Row(window, count, result, kv, cost=cost(window, result))
+    return _Row(window, count, result, kv_cache_bytes(window, result), cost=cost(window, result))
 
 
 def _table(rows: list[_Row], catalogue: str) -> None:

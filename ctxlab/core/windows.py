@@ -115,6 +115,14 @@ def fill(window: Window, used: int, reserve: int | None = None) -> Fill:
                 "over" if remaining < 0 else band(percent))
 
 
+def kv_cache_bytes(window: Window, fill: Fill) -> int | None:
+    """fp16 KV cache for what the window holds (prompt and reserved output, at most its
+    context); None when its architecture is unknown (catalogue models: never guessed)."""
+    arch = window.architecture
+    return None if arch is None else arch.kv_cache_bytes(min(fill.used + fill.reserved,
+                                                             window.context))
+
+
 @dataclass(frozen=True)
 class Cost:
     """USD for one request: the prompt as fresh input, as a cache read, and the reserved output."""

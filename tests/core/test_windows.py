@@ -19,6 +19,7 @@ from ctxlab.core.windows import (
     Window,
     default_windows,
     fill,
+    kv_cache_bytes,
     teaching_windows,
     window_for_model,
 )
@@ -83,6 +84,10 @@ def test_kv_cache_of_smollm2_fill():
     assert SMOLLM2_135M.kv_cache_bytes(1000, bytes_per_value=1) == 11_520_000
     local = window_for_model("smollm2-135m")
     assert local.architecture == SMOLLM2_135M and local.context == 8192
+    # The fill's KV cache: prompt plus reserved output, never more than the window holds.
+    assert kv_cache_bytes(local, fill(local, 900, reserve=100)) == 23_040_000
+    assert kv_cache_bytes(local, fill(local, 20_000)) == SMOLLM2_135M.kv_cache_bytes(8192)
+    assert kv_cache_bytes(window_for_model("gpt-4o"), fill(window_for_model("gpt-4o"), 9)) is None
 
 
 def test_architecture_from_config_json(tmp_path):

@@ -115,10 +115,6 @@ class TokenView(ScrollView, can_focus=True):
         return self._paint.spans if self._paint else None
 
     @property
-    def look(self) -> Look:
-        return self._look
-
-    @property
     def palette(self) -> Palette:
         """The theme's styles for the cursor, dropped, marked, split and special tokens."""
         if self._palette is None:

@@ -7,7 +7,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ctxlab.core.sizing import format_bytes
-from ctxlab.core.windows import Fill, Window, cost, fill, format_usd
+from ctxlab.core.windows import Fill, Window, cost, fill, format_usd, kv_cache_bytes
 
 BAR_CELLS = 48
 BAND_COLOURS = {"ok": "green", "warn": "yellow", "danger": "red", "over": "bold magenta"}
@@ -29,8 +29,8 @@ def gauge_text(window: Window, used: int | None, error: str | None = None) -> Te
                + f" of {window.context:,}"
                + (f" · {result.remaining:,} left" if result.remaining >= 0
                   else f" · over by {-result.remaining:,}"))
-    if window.architecture is not None:
-        kv = window.architecture.kv_cache_bytes(min(used + result.reserved, window.context))
+    kv = kv_cache_bytes(window, result)
+    if kv is not None:
         numbers += f" · KV cache {format_bytes(kv)} (fp16)"
     numbers += cost_text(window, result)
     return Text.assemble(head, "\n", bar, (numbers, BAND_COLOURS[result.band]))
