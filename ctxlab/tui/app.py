@@ -10,6 +10,7 @@ that change it, belong to ``MainScreen``; each tab's own keys to its widget.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 from textual import events
@@ -162,18 +163,18 @@ class CtxlabApp(App[None]):
             self.notify("a served session opens the bundled samples only (o)", title="open",
                         severity="warning")
             return
-        try:
-            document = read_path(path)
-        except DocumentError as exc:
-            self.notify(str(exc), title="open", severity="error")
-            return
-        self.files.unless_unsaved(f"open {path.name}", lambda: self.open_document(document))
+        self._open(lambda: read_path(path), "open")
 
     def open_sample(self, name: str) -> None:
+        self._open(lambda: read_sample(name), "sample")
+
+    def _open(self, read: Callable[[], Document], title: str) -> None:
+        """Read a document (a bad one is a notification) and show it, unless unsaved edits
+        are in the way and the user cancels."""
         try:
-            document = read_sample(name)
+            document = read()
         except DocumentError as exc:
-            self.notify(str(exc), title="sample", severity="error")
+            self.notify(str(exc), title=title, severity="error")
             return
         self.files.unless_unsaved(f"open {document.name}", lambda: self.open_document(document))
 
