@@ -16,7 +16,7 @@ from rich.style import Style
 from ctxlab.config import COLOUR_MODES
 from ctxlab.core.spans import TokenSpans
 from ctxlab.core.text_layout import TextLayout
-from ctxlab.tui.glyphs import GlyphMap
+from ctxlab.tui.glyphs import GlyphMap, cell_width
 from ctxlab.tui.token_styles import TokenFacts, TokenStyles
 
 
@@ -91,6 +91,7 @@ class RowPainter:
         marked = (marks.marked[first:last].tolist() if marks.marked is not None
                   else [False] * (last - first))
         out: list[Segment] = []
+        before_here = False  # the cursor is on the token segment last drawn
         pos = start
         for k in range(last - first):
             token_start, token_end = max(char_start[k], pos), min(char_end[k], end)
@@ -99,15 +100,27 @@ class RowPainter:
             if token_end <= token_start:
                 continue  # already drawn by an earlier token sharing the character, or empty
             index = first + k
-            facts = TokenFacts(index, ids[k], split[k], special[k], dropped[k],
-                               _cursor_here(spans, cursor, index, token_start, token_end),
-                               heat[k], marked[k])
+            here = _cursor_here(spans, cursor, index, token_start, token_end)
+            piece = self.glyphs.drawable(text[token_start:token_end], show_ws)
+            shared = out and out[-1].style is not plain and _takes_no_cell(piece)
+            if shared:  # a combining mark as its own token: it shares the cell before it,
+                before = out.pop()  # which is drawn as a character shared by two tokens
+                if len(before.text) > 1:
+                    out.append(Segment(before.text[:-1], before.style))
+                piece, here = before.text[-1] + piece, here or before_here
+            facts = TokenFacts(index, ids[k], split[k] or bool(shared), special[k], dropped[k],
+                               here, heat[k], marked[k])
             style = self.styles.style(facts, paint.look.colour_mode)
-            out.append(Segment(self.glyphs.drawable(text[token_start:token_end], show_ws), style))
-            pos = token_end
+            out.append(Segment(piece, style))
+            before_here, pos = here, token_end
         if pos < end:
             out.append(Segment(self.glyphs.drawable(text[pos:end], show_ws), plain))
         return out
+
+
+def _takes_no_cell(piece: str) -> bool:
+    """Combining marks and other zero-width characters alone: a token drawn in no cell."""
+    return bool(piece) and not piece.isascii() and all(cell_width(ord(c)) == 0 for c in piece)
 
 
 def _cursor_here(spans: TokenSpans, cursor: int, index: int, start: int, end: int) -> bool:

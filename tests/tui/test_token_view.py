@@ -132,3 +132,32 @@ def test_look_cycles_through_the_colour_modes_the_config_accepts(tmp_path) -> No
                                   "CTXLAB_CONFIG": str(tmp_path / "none.toml")}).colours == mode
     with pytest.raises(ConfigError, match="'alternate', 'id'"):
         load_settings(env={"CTXLAB_COLOURS": "rainbow", "CTXLAB_CONFIG": str(tmp_path / "x")})
+
+
+def test_a_combining_mark_token_shares_and_marks_the_cell_before_it() -> None:
+    """o200k cuts "cafe\u0301" as c | afe | U+0301: the mark takes no cell, so its boundary
+    would be invisible; its cell ("e" + mark) is drawn as a character two tokens share."""
+    from rich.style import Style
+
+    from ctxlab.core.text_layout import measure, wrap
+    from ctxlab.core.tokenizers import get_tokenizer
+    from ctxlab.tui.glyphs import cell_width
+    from ctxlab.tui.token_rows import RowPainter, TokenPaint
+    from ctxlab.tui.token_styles import TokenFacts, TokenStyles
+
+    text = "cafe\u0301 ok"
+    spans = get_tokenizer("o200k_base").encode(text)
+    assert [spans.token_text(i) for i in range(3)] == ["c", "afe", "\u0301"]
+    paint = TokenPaint(text, wrap(measure(text, cell_width), 40), spans)
+    painter, plain = RowPainter(), Style()
+    segments = painter.segments(paint, 0, -1, plain)
+    assert [s.text for s in segments][:3] == ["c", "af", "e\u0301"]
+    assert "".join(s.text for s in segments) == text  # every character drawn once, no cell added
+    mark_id = int(spans.ids[2])
+    styles = TokenStyles()
+    shared = styles.style(TokenFacts(2, mark_id, True, False, False, False, None, False),
+                          "alternate")
+    assert segments[2].style == shared and segments[1].style != shared
+    on_mark = painter.segments(paint, 0, 2, plain)  # the cursor on the mark lights its cell
+    assert on_mark[2].style == styles.style(
+        TokenFacts(2, mark_id, True, False, False, True, None, False), "alternate")
