@@ -1,15 +1,21 @@
 """How fast is ctxlab's numpy runtime on this machine, relative to this machine's own matmul peak?
 
 Run: ``python benchmarks/model_bench.py [--models smollm2,gemma3-270m] [--strategies full,sliding]
-[--no-grid] [--json out.json]``
+[--no-grid] [--no-decode] [--json out.json]``
 
 1. numpy float32 matmul GFLOP/s (the best of a few large products): the peak.
 2. Prefill of 256 / 1024 / 2048 tokens of each model (SmolLM2-135M, Gemma 3 270M) under its
    own attention pattern: tokens/s and model GFLOP/s (weights 2·P·T plus attention
    2·2·d_head·heads per query-key pair each layer attends: all earlier tokens in a global
    layer, the last 512 in a Gemma local layer), as % of the peak.
-3. A needle grid of 5 depths x 4 lengths (256 .. 2048 tokens) on the first model, timed.
-Targets: prefill at 1024 tokens >= 50 % of peak; the grid < 90 s on 2 cores.
+3. Decode of the grid's trials (one needle at 5 depths x 4 lengths, plus the 4 no-needle
+   baselines; 32 greedy tokens each) for each model: one by one (greedy with prompt-lookup
+   drafts, the grid's old path) against all trials in lockstep (one matrix product per weight
+   per step, sharing the template + haystack cache): decoded tokens per second of decode, and
+   whether both give the same tokens. llama.cpp decodes SmolLM2 at 91-102 tok/s here.
+4. A needle grid of 5 depths x 4 lengths (256 .. 2048 tokens) on the first model, timed.
+Targets: prefill at 1024 tokens >= 50 % of peak; batched decode above llama.cpp's 102 tok/s;
+the grid < 90 s on 2 cores.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import numpy as np
 PREFILL_LENGTHS = (256, 1024, 2048)
 GRID_DEPTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
 GRID_LENGTHS = (256, 512, 1024, 2048)
+DECODE_TOKENS = 32
 
 
 def best_of(func, repeats: int) -> float:
@@ -79,6 +86,56 @@ def bench_prefill(model, peak: float) -> list[dict]:
     return rows
 
 
+def grid_prompts(model) -> list[np.ndarray]:
+    """The token ids of the default grid's trials for the first bundled needle, and the
+    template + needle-free haystack they all start from (the last entry)."""
+    from ctxlab.core.probes.context import build_prompt
+    from ctxlab.core.probes.needles import Haystack, load_haystack, load_needles
+
+    needle = load_needles()[0]
+    hay = Haystack(load_haystack(), model.tokenizer, max(GRID_LENGTHS))
+    documents = [hay.at_depth(needle.fact, d, n) for n in GRID_LENGTHS for d in GRID_DEPTHS]
+    documents += [hay.filler(n) for n in GRID_LENGTHS]
+    prompts = [build_prompt(model, doc, needle.question).ids for doc in documents]
+    head = build_prompt(model, "", needle.question).head_ids
+    return [*prompts, np.concatenate([head, hay.spans.ids[: max(GRID_LENGTHS)]])]
+
+
+def bench_decode(model) -> dict:
+    """Decode tokens/s of the grid's trials, one by one against all in lockstep."""
+    from ctxlab.core.model.batch import Lane, greedy_batch
+    from ctxlab.core.model.generate import greedy
+    from ctxlab.core.model.masks import AttentionMask
+    from ctxlab.core.model.prefixes import PrefixCache, common_prefix
+
+    runtime, mask = model.runtime, AttentionMask.model_native()
+    *prompts, primed = grid_prompts(model)
+    prefixes = PrefixCache(runtime)
+    base, _ = prefixes.fill(primed, mask, keep=True)
+    alone, lanes, hidden, seconds = [], [], [], 0.0
+    for ids in prompts:  # prefill (shared, untimed), then this trial's decode alone (timed)
+        cache, last = prefixes.fill(ids, mask, rows_from=len(ids) - 1, extra=DECODE_TOKENS + 8)
+        shared = min(common_prefix(primed, ids), len(ids) - 1)
+        lanes.append(Lane.from_cache(cache, shared, len(ids), DECODE_TOKENS))
+        hidden.append(last)
+        start = time.perf_counter()
+        alone.append(greedy(runtime, cache, last, mask=mask, max_new_tokens=DECODE_TOKENS,
+                            lookup=ids).ids)
+        seconds += time.perf_counter() - start
+    start = time.perf_counter()
+    together = greedy_batch(runtime, base, lanes, np.vstack(hidden), mask=mask,
+                            max_new_tokens=DECODE_TOKENS)
+    batched = time.perf_counter() - start
+    tokens = sum(len(ids) for ids in alone)
+
+    def rate(spent: float) -> dict:
+        return {"seconds": round(spent, 2), "tokens_per_s": round(tokens / spent, 1)}
+
+    return {"trials": len(prompts), "tokens": tokens, "one_by_one": rate(seconds),
+            "batched": rate(batched),
+            "same_tokens": sum(g.ids == ids for g, ids in zip(together, alone, strict=True))}
+
+
 def bench_grid(model, strategies: list[str], window: int) -> dict:
     from ctxlab.core.probes.context import Strategy
     from ctxlab.core.probes.needles import load_haystack, load_needles
@@ -112,7 +169,8 @@ def main() -> None:
                         help="grid strategies, comma-separated: full, native, truncate, "
                         "sliding, sinks")
     parser.add_argument("--window", type=int, default=512)
-    parser.add_argument("--no-grid", action="store_true", help="prefill figures only")
+    parser.add_argument("--no-grid", action="store_true", help="no needle grid")
+    parser.add_argument("--no-decode", action="store_true", help="no decode comparison")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
 
@@ -138,6 +196,12 @@ def main() -> None:
                   f"{row['tokens_per_s']:7.1f} tok/s  {row['gflops']:6.1f} GFLOP/s  "
                   f"{row['percent_of_peak']:5.1f} % of peak")
         figures["models"][name] = {"load_seconds": round(load_seconds, 1), "prefill": prefill}
+        if not args.no_decode:
+            decode = figures["models"][name]["decode"] = bench_decode(model)
+            print(f"  decode of {decode['trials']} grid trials x {DECODE_TOKENS} tokens: "
+                  f"one by one {decode['one_by_one']['tokens_per_s']:.1f} tok/s, in lockstep "
+                  f"{decode['batched']['tokens_per_s']:.1f} tok/s; same tokens in "
+                  f"{decode['same_tokens']}/{decode['trials']} trials")
         if not args.no_grid and "grid" not in figures:
             grid = bench_grid(model, args.strategies.split(","), args.window)
             print(f"  needle grid {len(GRID_DEPTHS)} depths x {len(GRID_LENGTHS)} lengths x "
