@@ -63,6 +63,12 @@ class PrefixCache:
             self.latest = filled
         return cache, hidden
 
+    def base(self, ids: np.ndarray, mask: AttentionMask,
+             should_cancel: Callable[[], bool] | None = None) -> Filled:
+        """Fill and keep ``ids``: the start a batch of prompts shares (``batch.Lane``)."""
+        self.fill(ids, mask, keep=True, should_cancel=should_cancel)
+        return self.kept[-1]
+
     def shared(self, ids: np.ndarray, mask: AttentionMask, limit: int) -> tuple[int, Filled | None]:
         """The longest start of ``ids`` (at most ``limit`` slots) a fill holds, and that fill."""
         best, source = 0, None

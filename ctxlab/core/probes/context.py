@@ -23,6 +23,7 @@ from ctxlab.core.model.runtime import KVCache
 from ctxlab.core.spans import TokenSpans
 from ctxlab.core.strategies import STRATEGIES, StrategyRecord, UnknownStrategy, model_strategies
 from ctxlab.core.strategies import strategy as find_strategy
+from ctxlab.core.tokenizers.base import Tokenizer
 
 SYSTEM_PROMPT = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
 ANSWER_HINT = "Answer with just the word or number."
@@ -230,15 +231,21 @@ def answer(model: LocalModel, cache: KVCache, last_hidden: np.ndarray, view_: Vi
 def continuation_logprob(model: LocalModel, cache: KVCache, last_hidden: np.ndarray,
                          mask: AttentionMask, stem: str, target: str) -> float:
     """log P(``target`` | cache contents + ``stem``); the cache grows by the stem and target."""
-    tok = model.tokenizer
+    joined, n_stem = continuation_ids(model.tokenizer, stem, target)
+    hidden = model.runtime.forward(joined[:-1], cache, mask=mask, outputs_at=slice(None))
+    rows = np.vstack([np.atleast_2d(last_hidden)[-1:], hidden])[n_stem:]
+    logprobs, _ = model.runtime.target_logprobs(rows, joined[n_stem:])
+    return float(logprobs.sum())
+
+
+def continuation_ids(tok: Tokenizer, stem: str, target: str) -> tuple[list[int], int]:
+    """The ids of ``stem + target`` and how many of them are the stem's: the target is
+    scored from there on."""
     stem_ids = list(tok.encode(stem).ids)
     joined = list(tok.encode(stem + target).ids)
     if joined[: len(stem_ids)] != stem_ids:  # BPE merged across the seam: score them apart
         joined = stem_ids + list(tok.encode(target).ids)
-    hidden = model.runtime.forward(joined[:-1], cache, mask=mask, outputs_at=slice(None))
-    rows = np.vstack([np.atleast_2d(last_hidden)[-1:], hidden])[len(stem_ids):]
-    logprobs, _ = model.runtime.target_logprobs(rows, joined[len(stem_ids):])
-    return float(logprobs.sum())
+    return joined, len(stem_ids)
 
 
 def ask(model: LocalModel, context: str, question: str, strategy: Strategy = Strategy(), *,

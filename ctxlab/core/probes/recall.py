@@ -9,8 +9,10 @@ no-needle baseline): a base model can know that dragons are often red, so a
 cell counts as recall only where the model could not answer without the fact.
 
 Speed: prompts for one mask share their longest common token prefix through a
-forked KV cache (the haystack before the needle is computed once per mask),
-and a strategy whose window holds the whole prompt reuses the full-context result.
+forked KV cache (the haystack before the needle is computed once per mask), a
+strategy whose window holds the whole prompt reuses the full-context result,
+and up to ``LANES`` trials decode in lockstep, one matrix product per weight per
+step, each reading the shared haystack's keys from one base cache.
 """
 
 from __future__ import annotations
@@ -18,15 +20,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from functools import partial
 
 import numpy as np
 
 from ctxlab.core.errors import ProbeError
 from ctxlab.core.model.loader import LocalModel
 from ctxlab.core.model.masks import AttentionMask
-from ctxlab.core.model.runtime import Cancelled, KVCache
-from ctxlab.core.probes.context import Strategy, answer, answer_found, build_prompt, view
+from ctxlab.core.model.prefixes import Filled, PrefixCache
+from ctxlab.core.model.runtime import Cancelled
+from ctxlab.core.probes.answers import Question, answer_all
+from ctxlab.core.probes.context import Prompt, Strategy, View, answer_found, build_prompt, view
 from ctxlab.core.probes.needles import Haystack, Needle
 
 ShouldCancel = Callable[[], bool]
@@ -108,89 +111,92 @@ class RecallResult:
                 "seconds": round(self.seconds, 3), "trials": [asdict(t) for t in self.trials]}
 
 
-class _PrefixRunner:
-    """Runs prompts under one mask, forking the KV cache of the longest shared token prefix.
-
-    It keeps two caches to fork from: the primed one (template + needle-free
-    haystack, shared by every depth) and the last prompt run (shared by the same
-    document with a shorter tail, as in recall vs distance).
-    """
-
-    def __init__(self, model: LocalModel, mask: AttentionMask, reserve: int,
-                 should_cancel: ShouldCancel | None) -> None:
-        self.model, self.mask, self.reserve = model, mask, reserve
-        self.should_cancel = should_cancel
-        self.primed: tuple[np.ndarray, KVCache] | None = None
-        self.last: tuple[np.ndarray, KVCache] | None = None
-
-    def prime(self, ids: np.ndarray) -> None:
-        """Fill the shared cache with ``ids`` (e.g. the template and the needle-free haystack)."""
-        cache = self.model.runtime.new_cache(len(ids))
-        self.model.runtime.forward(ids, cache, mask=self.mask, outputs_at=None,
-                                   should_cancel=self.should_cancel)
-        self.primed = (np.asarray(ids), cache)
-
-    def run(self, ids: np.ndarray) -> tuple[KVCache, np.ndarray]:
-        """Fill a fresh cache with ``ids``; return it and the last position's hidden state."""
-        shared, source = 0, None
-        for stored in (self.primed, self.last):
-            if stored is not None:
-                common = _common_prefix(stored[0], ids, limit=len(ids) - 1)
-                if common > shared:
-                    shared, source = common, stored[1]
-        if source is not None:
-            cache = source.fork(shared, extra=len(ids) - shared + self.reserve)
-        else:
-            cache = self.model.runtime.new_cache(len(ids) + self.reserve)
-        hidden = self.model.runtime.forward(ids[shared:], cache, mask=self.mask,
-                                            should_cancel=self.should_cancel)
-        self.last = (ids, cache)  # answering only appends after len(ids)
-        return cache, hidden
+LANES = 16  # trials decoded in lockstep: more share each read of the weights; fewer report sooner
+LANE_BUDGET = 512 << 20  # bytes of keys and values one batch of trials may hold
 
 
-def _common_prefix(a: np.ndarray, b: np.ndarray, limit: int) -> int:
-    n = min(len(a), len(b), max(limit, 0))
-    differ = np.flatnonzero(a[:n] != b[:n])
-    return int(differ[0]) if differ.size else n
+@dataclass(frozen=True)
+class _Ask:
+    """One trial to run: ``needle``'s question about ``document`` (no fact in a baseline)."""
+
+    needle: Needle
+    document: str
+    strategy: Strategy
+    where: dict
 
 
 class _Session:
-    """State shared by one probe run: prefix runners per mask and results by what the model saw."""
+    """State shared by one probe run: the prefix cache, one base per mask (template +
+    needle-free haystack), and outcomes by what the model saw (equal views run once)."""
 
     def __init__(self, model: LocalModel, haystack: Haystack, prime_tokens: int, chat: bool,
                  max_new_tokens: int, should_cancel: ShouldCancel | None) -> None:
         self.model, self.haystack, self.prime_tokens = model, haystack, prime_tokens
         self.chat, self.max_new_tokens = chat, max_new_tokens
         self.should_cancel = should_cancel
-        self.runners: dict[AttentionMask, _PrefixRunner] = {}
+        self.prefixes = PrefixCache(model.runtime)
+        self.bases: dict[AttentionMask, Filled] = {}
         self.outcomes: dict[tuple, tuple[bool, str, float]] = {}
+        a = model.config.arch
+        self.kv_bytes_per_token = 2 * 4 * a.n_layers * a.n_kv_heads * a.head_dim
 
-    def runner(self, mask: AttentionMask, head_ids: np.ndarray) -> _PrefixRunner:
-        """The runner for ``mask``, primed with the template head and needle-free haystack."""
-        if mask not in self.runners:
-            runner = _PrefixRunner(self.model, mask, self.max_new_tokens + 16, self.should_cancel)
-            runner.prime(np.concatenate([head_ids, self.haystack.spans.ids[: self.prime_tokens]]))
-            self.runners[mask] = runner
-        return self.runners[mask]
+    def batches(self, asks: Sequence[_Ask]) -> Iterator[list[tuple[_Ask, Prompt, View]]]:
+        """Runs of consecutive asks small enough to decode together."""
+        batch: list[tuple[_Ask, Prompt, View]] = []
+        held = 0
+        for ask in asks:
+            prompt = build_prompt(self.model, ask.document, ask.needle.question, chat=self.chat)
+            seen = view(prompt, ask.strategy)
+            size = (len(seen.ids) + self.max_new_tokens) * self.kv_bytes_per_token
+            if batch and (len(batch) == LANES or held + size > LANE_BUDGET):
+                yield batch
+                batch, held = [], 0
+            batch.append((ask, prompt, seen))
+            held += size
+        if batch:
+            yield batch
 
-    def trial(self, needle: Needle, document: str, strategy: Strategy, **where) -> Trial:
-        """Ask ``needle``'s question about ``document`` (which lacks the fact in a baseline)."""
-        prompt = build_prompt(self.model, document, needle.question, chat=self.chat)
-        seen = view(prompt, strategy)
-        key = (seen.ids.tobytes(), seen.mask, needle.answer)
-        if key not in self.outcomes:
-            cache, hidden = self.runner(seen.mask, prompt.head_ids).run(seen.ids)
-            stem = needle.fact[: max(needle.fact.find(needle.answer), 0)]
-            _, text, logprob = answer(self.model, cache, hidden, seen, expected=needle.answer,
-                                      stem=stem, max_new_tokens=self.max_new_tokens)
-            self.outcomes[key] = (answer_found(needle.answer, text), text, float(logprob or 0.0))
-        recalled, text, logprob = self.outcomes[key]
-        if where.get("baseline"):
-            return Trial(needle.id, strategy.label, recalled, text, logprob, len(seen.ids),
-                         -1, False, **where)
-        first = prompt.context.token_index_at_char(document.index(needle.fact))
-        return Trial(needle.id, strategy.label, recalled, text, logprob, len(seen.ids),
-                     seen.slot_of(first), seen.sees(first), **where)
+    def trials(self, batch: Sequence[tuple[_Ask, Prompt, View]]) -> list[Trial]:
+        """Answer a batch (new views in lockstep, one lockstep per mask) and make its trials."""
+        todo: dict[tuple, tuple[Question, np.ndarray]] = {}
+        for ask, prompt, seen in batch:
+            key = _outcome_key(seen, ask.needle)
+            if key not in self.outcomes and key not in todo:
+                stem = ask.needle.fact[: max(ask.needle.fact.find(ask.needle.answer), 0)]
+                todo[key] = Question(seen, ask.needle.answer, stem), prompt.head_ids
+        for mask in dict.fromkeys(question.view.mask for question, _ in todo.values()):
+            keys = [key for key, (question, _) in todo.items() if question.view.mask == mask]
+            head_ids = todo[keys[0]][1]
+            replies = answer_all(self.model, self.prefixes, self.base(mask, head_ids),
+                                 [todo[key][0] for key in keys],
+                                 max_new_tokens=self.max_new_tokens,
+                                 should_cancel=self.should_cancel)
+            for key, reply, in zip(keys, replies, strict=True):
+                expected = todo[key][0].expected or ""
+                self.outcomes[key] = (answer_found(expected, reply.text), reply.text,
+                                      float(reply.logprob or 0.0))
+        return [self._trial(ask, prompt, seen) for ask, prompt, seen in batch]
+
+    def base(self, mask: AttentionMask, head_ids: np.ndarray) -> Filled:
+        """The template head and needle-free haystack under ``mask``, filled once."""
+        if mask not in self.bases:
+            ids = np.concatenate([head_ids, self.haystack.spans.ids[: self.prime_tokens]])
+            self.bases[mask] = self.prefixes.base(ids, mask, should_cancel=self.should_cancel)
+        return self.bases[mask]
+
+    def _trial(self, ask: _Ask, prompt: Prompt, seen: View) -> Trial:
+        recalled, text, logprob = self.outcomes[_outcome_key(seen, ask.needle)]
+        needle, label = ask.needle, ask.strategy.label
+        if ask.where.get("baseline"):
+            return Trial(needle.id, label, recalled, text, logprob, len(seen.ids), -1, False,
+                         **ask.where)
+        first = prompt.context.token_index_at_char(ask.document.index(needle.fact))
+        return Trial(needle.id, label, recalled, text, logprob, len(seen.ids),
+                     seen.slot_of(first), seen.sees(first), **ask.where)
+
+
+def _outcome_key(seen: View, needle: Needle) -> tuple:
+    return seen.ids.tobytes(), seen.mask, needle.answer
 
 
 def _settings(model: LocalModel, kind: str, needles: Sequence[Needle], chat: bool,
@@ -200,18 +206,18 @@ def _settings(model: LocalModel, kind: str, needles: Sequence[Needle], chat: boo
             "max_new_tokens": max_new_tokens, "needles": [n.id for n in needles], **extra}
 
 
-def _drive(result: RecallResult, jobs: Sequence[Callable[[], Trial]],
+def _drive(result: RecallResult, session: _Session, asks: Sequence[_Ask],
            should_cancel: ShouldCancel | None) -> Iterator[Progress]:
     started = time.perf_counter()
     try:
-        for job in jobs:
+        for batch in session.batches(asks):
             if should_cancel is not None and should_cancel():
                 result.cancelled = True
                 break
-            trial = job()
-            result.trials.append(trial)
-            result.seconds = time.perf_counter() - started
-            yield Progress(len(result.trials), len(jobs), trial)
+            for trial in session.trials(batch):
+                result.trials.append(trial)
+                result.seconds = time.perf_counter() - started
+                yield Progress(len(result.trials), len(asks), trial)
     except Cancelled:
         result.cancelled = True
     result.seconds = time.perf_counter() - started
@@ -221,21 +227,19 @@ def iter_needle_grid(model: LocalModel, spec: GridSpec, needles: Sequence[Needle
                      result: RecallResult, *, should_cancel: ShouldCancel | None = None,
                      ) -> Iterator[Progress]:
     """Fill ``result`` (see ``new_grid_result``) trial by trial, yielding progress after each."""
-    hay = Haystack(haystack, model.tokenizer, max(spec.lengths))
+    hay = grid_haystack(model, spec, haystack)
     session = _Session(model, hay, max(spec.lengths), spec.chat, spec.max_new_tokens, should_cancel)
-    def job(needle: Needle, depth: float, length: int, strategy: Strategy) -> Trial:
-        document = hay.at_depth(needle.fact, depth, length)
-        return session.trial(needle, document, strategy, depth=depth, length=length)
-
-    def baseline(needle: Needle, length: int, strategy: Strategy) -> Trial:
-        return session.trial(needle, hay.filler(length), strategy, length=length, baseline=True)
-
-    jobs = [partial(job, n, d, L, s)
+    asks = [_Ask(n, hay.at_depth(n.fact, d, L), s, {"depth": d, "length": L})
             for s in spec.strategies for L in spec.lengths for n in needles for d in spec.depths]
     if spec.baseline:
-        jobs += [partial(baseline, n, L, s)
+        asks += [_Ask(n, hay.filler(L), s, {"length": L, "baseline": True})
                  for s in spec.strategies for L in spec.lengths for n in needles]
-    yield from _drive(result, jobs, should_cancel)
+    yield from _drive(result, session, asks, should_cancel)
+
+
+def grid_haystack(model: LocalModel, spec: GridSpec, haystack: str) -> Haystack:
+    """The haystack a grid cuts its documents from (the TUI shows cells from the same one)."""
+    return Haystack(haystack, model.tokenizer, max(spec.lengths))
 
 
 def new_grid_result(model: LocalModel, spec: GridSpec, needles: Sequence[Needle]) -> RecallResult:
@@ -269,18 +273,13 @@ def run_recall_vs_distance(model: LocalModel, strategy: Strategy, distances: Seq
     hay = Haystack(haystack, model.tokenizer, lead + max(distances))
     session = _Session(model, hay, lead, chat, max_new_tokens, should_cancel)
 
-    def job(needle: Needle, distance: int) -> Trial:
-        tail = len(build_prompt(model, "", needle.question, chat=chat).tail_ids)
-        document = hay.document(needle.fact, lead, max(distance - tail, 0))
-        return session.trial(needle, document, strategy, distance=distance)
-
-    def baseline(needle: Needle) -> Trial:
-        return session.trial(needle, hay.filler(lead + max(distances)), strategy, baseline=True)
-
+    tail = {n.id: len(build_prompt(model, "", n.question, chat=chat).tail_ids) for n in needles}
     longest_first = sorted(distances, reverse=True)  # shorter tails then share the longer prefix
-    jobs = [partial(job, n, d) for n in needles for d in longest_first]
-    jobs += [partial(baseline, n) for n in needles]
-    for event in _drive(result, jobs, should_cancel):
+    asks = [_Ask(n, hay.document(n.fact, lead, max(d - tail[n.id], 0)), strategy, {"distance": d})
+            for n in needles for d in longest_first]
+    asks += [_Ask(n, hay.filler(lead + max(distances)), strategy, {"baseline": True})
+             for n in needles]
+    for event in _drive(result, session, asks, should_cancel):
         if progress is not None:
             progress(event)
     return result
