@@ -1,10 +1,10 @@
 """Observations that run a local model: questions under a window strategy, needle grids.
 
 A numpy 135M model reads a few hundred tokens a second on a laptop, so the
-questions of one step share one prefill of template + context, and steps
-share prefixes with earlier steps: a truncated prompt starts like the full
-one, and a sliding window of W attends exactly like full attention for its
-first W slots. A step names its model (``model = "gemma3-270m"``; default
+questions of one step share one prefill of template + context and are decoded
+in lockstep, and steps share prefixes with earlier steps (``core.model.prefixes``):
+a truncated prompt starts like the full one, and a sliding window of W attends
+exactly like full attention for its first W slots. A step names its model (``model = "gemma3-270m"``; default
 SmolLM2) or, for a needle grid, several (``models = [...]``) to compare.
 """
 
@@ -21,51 +21,25 @@ from ctxlab.core.lessons.text_steps import Observed
 MAX_ANSWER_TOKENS = 12  # a one-line answer; every extra token is a full decode step
 
 
-class SharedPrefixes:
-    """Filled KV caches of earlier prompts, to fork from instead of recomputing a shared start."""
-
-    def __init__(self, model) -> None:
-        self.model = model
-        self.filled: list[tuple[np.ndarray, Any, Any]] = []  # (ids, mask, cache)
-
-    def fill(self, ids: np.ndarray, mask):
-        """A cache holding exactly ``ids`` run under ``mask`` (kept for later prompts)."""
-        best, source = 0, None
-        for stored_ids, stored_mask, cache in self.filled:
-            shared = min(_common_prefix(stored_ids, ids), _masks_agree(stored_mask, mask))
-            if shared > best:
-                best, source = shared, cache
-        cache = (source.fork(best, extra=len(ids) - best) if source is not None
-                 else self.model.runtime.new_cache(len(ids)))
-        if len(ids) > best:
-            self.model.runtime.forward(ids[best:], cache, mask=mask, outputs_at=None)
-        self.filled.append((ids, mask, cache))
-        return cache
-
-
-def _common_prefix(a: np.ndarray, b: np.ndarray) -> int:
-    n = min(len(a), len(b))
-    differ = np.flatnonzero(a[:n] != b[:n])
-    return int(differ[0]) if differ.size else n
-
-
-def _masks_agree(a, b) -> int:
-    """Slots where two masks give every query the same keys (a window W is causal below W)."""
-    if a == b:
-        return 1 << 62
-    return min(w for w in (a.window, b.window) if w is not None)
-
-
 class ModelPool:
-    """Each model a lesson uses, loaded once, with its own shared prefixes."""
+    """Each model a lesson uses, loaded once, with its own prefix cache (steps share starts)."""
 
     def __init__(self) -> None:
-        self._prefixes: dict[str | None, SharedPrefixes] = {}
+        self._loaded_models: dict[str | None, tuple[Any, Any]] = {}  # name -> (model, PrefixCache)
 
-    def prefixes(self, name: str | None = None) -> SharedPrefixes:
-        if name not in self._prefixes:
-            self._prefixes[name] = SharedPrefixes(load_local_model(name))
-        return self._prefixes[name]
+    def model(self, name: str | None = None):
+        return self._loaded(name)[0]
+
+    def prefixes(self, name: str | None = None):
+        return self._loaded(name)[1]
+
+    def _loaded(self, name: str | None) -> tuple[Any, Any]:
+        from ctxlab.core.model.prefixes import PrefixCache
+
+        if name not in self._loaded_models:
+            model = load_local_model(name)
+            self._loaded_models[name] = model, PrefixCache(model.runtime)
+        return self._loaded_models[name]
 
 
 def load_local_model(name: str | None = None):
@@ -97,10 +71,11 @@ def probe_strategy(step: Step):
 
 def observe_ask(lesson: Lesson, step: Step, models: ModelPool) -> Observed:
     """The model's greedy answers to the document's questions under the step's strategy."""
-    from ctxlab.core.probes.context import answer, answer_found, build_prompt
+    from ctxlab.core.model.prefixes import common_prefix
+    from ctxlab.core.probes.answers import Question, answer_all
+    from ctxlab.core.probes.context import answer_found, build_prompt
 
-    prefixes = models.prefixes(step.get("model"))
-    model = prefixes.model
+    model, prefixes = models.model(step.get("model")), models.prefixes(step.get("model"))
     context = step_text(step)
     asked = questions(step.get("document"))
     strategy = probe_strategy(step)
@@ -109,20 +84,20 @@ def observe_ask(lesson: Lesson, step: Step, models: ModelPool) -> Observed:
         views = _views(prompts, strategy)
     except ValueError as exc:
         raise LessonError(f"step {step.title!r}: {exc}") from None
-    shared = min(min(_common_prefix(views[0].ids, v.ids), len(v.ids) - 1) for v in views)
-    base = prefixes.fill(views[0].ids[:shared], views[0].mask)
+    shared = min(min(common_prefix(views[0].ids, v.ids), len(v.ids) - 1) for v in views)
+    base = prefixes.base(views[0].ids[:shared], views[0].mask)
+    replies = answer_all(model, prefixes, base, [Question(v, q.answer) for q, v in
+                                                 zip(asked, views, strict=True)],
+                         max_new_tokens=MAX_ANSWER_TOKENS)
     answers: dict[str, Any] = {}
     lines = [f"{_describe(strategy)} · context {len(prompts[0].context):,} tokens"]
-    for question, seen in zip(asked, views, strict=True):
-        cache = base.fork(shared, extra=len(seen.ids) - shared + MAX_ANSWER_TOKENS + 8)
-        hidden = model.runtime.forward(seen.ids[shared:], cache, mask=seen.mask)
-        _, text, logprob = answer(model, cache, hidden, seen, expected=question.answer,
-                                  max_new_tokens=MAX_ANSWER_TOKENS)
+    for question, seen, reply in zip(asked, views, replies, strict=True):
+        text = reply.text
         in_view = facts_visible(lesson.watch, context, seen.seen_chars).get(question.answer)
         recalled = answer_found(question.answer, text)
         answers[question.answer] = {"question": question.text, "answer": text,
                                     "recalled": recalled, "in_view": in_view,
-                                    "logprob": round(logprob or 0.0, 2)}
+                                    "logprob": round(reply.logprob or 0.0, 2)}
         where = "" if in_view is None else " (fact in view)" if in_view else " (fact cut)"
         lines.append(f"  {question.text:<40} → {text!r:<34} {'✓' if recalled else '✗'} "
                      f"{question.answer}{where}")
@@ -184,7 +159,7 @@ def observe_needles(lesson: Lesson, step: Step, models: ModelPool) -> Observed:
     grids = {}
     lines = [f"{len(needles)} needle(s): " + ", ".join(f"{n.fact!r}" for n in needles)]
     for name in names:
-        model = models.prefixes(name).model
+        model = models.model(name)
         grids[model.name], shown = _grid(model, step, needles, depths, lengths, load_haystack())
         lines += shown
     observation: dict[str, Any] = {"strategy": probe_strategy(step).label,
@@ -278,7 +253,7 @@ def observe_distance(lesson: Lesson, step: Step, models: ModelPool) -> Observed:
     if len(needles) != len(wanted):
         raise LessonError(f"step {step.title!r}: needles must name ids in needles.toml")
     distances = [int(d) for d in step.get("distances", (128, 256, 512, 1024))]
-    model = models.prefixes(step.get("model")).model
+    model = models.model(step.get("model"))
     observation: dict[str, Any] = {"model": model.name, "distances": distances,
                                    "needles": [n.id for n in needles], "recall": {},
                                    "guessed": {}}
