@@ -4,8 +4,9 @@ A numpy 135M model reads a few hundred tokens a second on a laptop, so the
 questions of one step share one prefill of template + context and are decoded
 in lockstep, and steps share prefixes with earlier steps (``core.model.prefixes``):
 a truncated prompt starts like the full one, and a sliding window of W attends
-exactly like full attention for its first W slots. A step names its model (``model = "gemma3-270m"``; default
-SmolLM2) or, for a needle grid, several (``models = [...]``) to compare.
+exactly like full attention for its first W slots. A step names its model
+(``model = "gemma3-270m"``; default SmolLM2) or, for a needle grid, several
+(``models = [...]``) to compare.
 """
 
 from __future__ import annotations

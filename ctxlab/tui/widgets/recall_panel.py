@@ -150,8 +150,8 @@ class RecallPanel(Vertical):
 
     @work(thread=True, exclusive=True, group="recall", exit_on_error=False)
     def _run(self, run_id: int, spec: GridSpec, needle_count: int) -> None:
-        from ctxlab.core.probes.needles import Haystack, load_haystack, load_needles
-        from ctxlab.core.probes.recall import iter_needle_grid, new_grid_result
+        from ctxlab.core.probes.needles import load_haystack, load_needles
+        from ctxlab.core.probes.recall import grid_haystack, iter_needle_grid, new_grid_result
         from ctxlab.tui.model_loading import ModelUnavailable, load_local_model
 
         cancelled = get_current_worker().cancelled_event.is_set
@@ -164,7 +164,7 @@ class RecallPanel(Vertical):
             model = load_local_model(post, lambda note: self.app.call_from_thread(
                 self.app.notify, note, title="model"))
             needles, filler = load_needles()[:needle_count], load_haystack()
-            haystack = Haystack(filler, model.tokenizer, max(spec.lengths))
+            haystack = grid_haystack(model, spec, filler)
             self.post_message(self.Started(run_id, RecallRun(spec, tuple(needles), haystack,
                                                              model)))
             result = new_grid_result(model, spec, needles)
