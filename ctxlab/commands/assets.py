@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from ctxlab.commands.errors import friendly_errors
@@ -49,7 +51,7 @@ def pull_one(name: str) -> None:
     if asset:
         click.echo(f"{name}: licence: {asset.licence} ({asset.description})", err=True)
     with click.progressbar(length=asset.size if asset else 0, label="extracting",
-                           file=click.get_text_stream("stderr")) as bar:
+                           file=sys.stderr) as bar:
         last = [0]
 
         def advance(done: int, _total: int) -> None:

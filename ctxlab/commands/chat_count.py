@@ -48,15 +48,17 @@ def _document(path, chat, rows) -> dict:
 
 
 def _table(path, chat, rows, show_template: bool) -> None:
-    from rich.console import Console
+    from rich.console import Console, JustifyMethod
     from rich.table import Table
     from rich.text import Text
 
     from ctxlab.core.safe_text import printable
 
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for column, justify in (("tokenizer", "left"), ("raw", "right"), ("templated", "right"),
-                            ("overhead", "right"), ("template", "left")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("tokenizer", "left"), ("raw", "right"), ("templated", "right"), ("overhead", "right"),
+        ("template", "left"))
+    for column, justify in columns:
         table.add_column(column, justify=justify)
     for name, result in rows:
         if isinstance(result, str):

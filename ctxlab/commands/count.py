@@ -78,9 +78,9 @@ def command(paths, tokenizers, fmt, tree, depth, top, min_share, hidden, no_igno
         from ctxlab.core.dataset_count import DatasetOptions
 
         chat = chat_file is not None
-        options = DatasetOptions(names, fields or (("messages",) if chat else ()), chat=chat,
-                                 engine=engine, jobs=jobs)
-        count_datasets_command(sources, options, fmt, budget_per_record, quiet, executor,
+        dataset_options = DatasetOptions(names, fields or (("messages",) if chat else ()),
+                                         chat=chat, engine=engine, jobs=jobs)
+        count_datasets_command(sources, dataset_options, fmt, budget_per_record, quiet, executor,
                                ray_address)
         return
     if chat_file is not None:

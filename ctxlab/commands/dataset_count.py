@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 
 import click
 
@@ -72,7 +73,7 @@ def _progress(total_bytes: int, quiet: bool):
 def _entry(r: DatasetCount, options: DatasetOptions, budget: int | None) -> dict:
     stats = {}
     for name in options.tokenizers:
-        values = r.per_record.get(name, [])
+        values: Sequence[int] = r.per_record.get(name, [])
         stats[name] = {"tokens": r.tokens.get(name, 0), "per_record": percentiles(values)}
         if budget is not None:
             stats[name]["over_budget"] = over_budget(values, budget)

@@ -22,7 +22,7 @@ class CtxlabError(click.ClickException):
 
     def __init__(self, message: str, exit_code: int = EXIT_USAGE) -> None:
         super().__init__(message)
-        self.exit_code = exit_code
+        self.exit_code = exit_code  # type: ignore[misc]  # click's ClassVar, per error here
 
     def show(self, file: Any = None) -> None:
         from ctxlab.core.safe_text import printable

@@ -19,13 +19,16 @@ _CONTAINERS = (dict, list, tuple)
 _MARK = "\x00\ufdd0ctxlab-nested\ufdd1\x00"  # a noncharacter between NULs: never real text
 
 
+_C_MAKE_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)  # not in the stubs
+
+
 class _MarkerInData(Exception):
     pass
 
 
 def dumps(value: Any, *, ensure_ascii: bool = True, indent: int = 2) -> str:
     """Equal to ``json.dumps(value, ensure_ascii=ensure_ascii, indent=indent)``."""
-    if json.encoder.c_make_encoder is None:  # no C accelerator in this Python
+    if _C_MAKE_ENCODER is None:  # no C accelerator in this Python
         return json.dumps(value, ensure_ascii=ensure_ascii, indent=indent)
     try:
         return _Writer(ensure_ascii, indent).write(value, 0)
@@ -118,7 +121,7 @@ class _Writer:
         """
         escape = (json.encoder.encode_basestring_ascii if self.ascii_only
                   else json.encoder.encode_basestring)
-        encode = json.encoder.c_make_encoder(None, _unserializable, escape, None, ": ",
+        encode = _C_MAKE_ENCODER(None, _unserializable, escape, None, ": ",
                                              "," + inner, False, False, True)
         return lambda value: "".join(encode(value, 0))
 

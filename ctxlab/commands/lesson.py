@@ -35,15 +35,15 @@ def command(name: str | None, headless: bool, verify: bool, record: bool, list_o
     from ctxlab.core.lessons.loader import list_lessons, load_lesson
 
     if list_only:
-        for lesson in list_lessons():
-            click.echo(f"{lesson.number}  {lesson.name:<20} {lesson.title}")
+        for known in list_lessons():
+            click.echo(f"{known.number}  {known.name:<20} {known.title}")
         return
     if (verify or record) and not headless:
         raise CtxlabError("--verify and --record work with --print")
     if verify and record:
         raise CtxlabError("give --verify or --record, not both")
     if headless and not name:
-        names = ", ".join(lesson.name for lesson in list_lessons())
+        names = ", ".join(known.name for known in list_lessons())
         raise CtxlabError(f"--print needs a lesson name (one of: {names})")
     lesson = load_lesson(name) if name else None
     if not headless:

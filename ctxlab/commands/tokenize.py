@@ -50,9 +50,11 @@ def command(text, path, tokenizer, show_ids, fmt, special, engine) -> None:
 def _input_text(text: str | None, path: Path | None) -> str:
     if text is not None and path is not None:
         raise CtxlabError("give TEXT or --file, not both")
-    if path is None and text is None:
+    if path is not None:
+        return read_input_text(path)
+    if text is None:
         raise CtxlabError("give TEXT to tokenize, or --file FILE (- for stdin)")
-    return argument_text(text) if path is None else read_input_text(path)
+    return argument_text(text)
 
 
 def _print_coloured(spans) -> None:

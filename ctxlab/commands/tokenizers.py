@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -14,7 +15,7 @@ from ctxlab.core.tokenizers.registry import specs
               show_default=True)
 def command(fmt: str) -> None:
     """List tokenizers: availability, source, licence, and the models they are exact for."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for spec in specs().values():
         availability = spec.availability()
         rows.append({

@@ -67,6 +67,7 @@ class ClassroomServer(Server):
         self._say(f"session opened for {request.remote} ({self.sessions} of "
                   f"{self.max_sessions} in use)")
         handler = asyncio.current_task()
+        assert handler is not None  # aiohttp runs each request in a task
         self._handlers.add(handler)
         try:
             return await super().handle_websocket(request)
