@@ -25,6 +25,7 @@ from ctxlab.core.lessons.loader import Lesson, LessonError, Step
 from ctxlab.core.lessons.runner import MODEL_SHOWS, LessonRun, StepResult
 from ctxlab.core.model import DEFAULT_MODEL
 from ctxlab.tui.app import CtxlabApp
+from ctxlab.tui.main_screen import MainScreen
 
 MAP_KEYS = tuple(f"{mark} " for mark in "ABCDEFGHoX")  # legend lines of the scaling map
 
@@ -66,8 +67,8 @@ class LessonApp(CtxlabApp):
         self.result: StepResult | None = None  # the observation of the step on screen
         self._observing_since = 0.0  # when the step on screen started its observation
 
-    async def on_mount(self) -> None:
-        await super().on_mount()
+    async def on_main_screen_ready(self, message: MainScreen.Ready) -> None:
+        """The app mounts before its screen's tabs exist: the first step waits for them."""
         self.set_interval(1, self._tick)
         await self.show_step(self.step_index)
 

@@ -101,6 +101,9 @@ class MainScreen(Screen):
         yield Static(id="status", markup=False)
         yield Footer()
 
+    class Ready(Message):
+        """The tabs have mounted: the app may drive them (a lesson sets up its first step)."""
+
     async def on_mount(self) -> None:
         await self.query_one(ComparePanel).set_tokenizers(self.ctxlab.session.compare)
         self.restyle_views()
@@ -120,6 +123,8 @@ class MainScreen(Screen):
             self.show_tab(self._tab_on_mount)
         else:
             self.query_one("#token-view", TokenView).focus()
+        # Ready once that focus has landed: a later tab choice must not be undone by it.
+        self.call_after_refresh(self.post_message, self.Ready())
 
     # --- analysis ------------------------------------------------------------------------
 
