@@ -301,8 +301,13 @@ class MainScreen(Screen):
         """Show token ``index`` of the token view, with its losses under the overlay."""
         session = self.ctxlab.session
         view, overlay = self.query_one("#token-view", TokenView), session.surprisal
-        tokenizer = DEFAULT_MODEL if overlay else session.tokenizer
-        self.query_one(Inspector).show_token(view.spans, tokenizer, index, overlay)
+        if overlay is not None:
+            tokenizer: str | None = DEFAULT_MODEL
+        else:  # until a new tokenizer's spans arrive, the view still shows the old one's
+            tokenizer = next((name for name, spans in session.spans.items()
+                              if spans is view.spans), None)
+        self.query_one(Inspector).show_token(view.spans if tokenizer else None, tokenizer or "",
+                                             index, overlay)
 
     def on_token_view_cursor_moved(self, message: TokenView.CursorMoved) -> None:
         if message.view.id == "token-view":

@@ -308,3 +308,20 @@ def _paste(text: str):
     from textual.events import Paste
 
     return Paste(text)
+
+
+async def test_the_inspector_names_the_tokens_on_screen_while_another_tokenizer_loads(
+        make_app) -> None:
+    """Keys during a switch to mistral-v1 (32,000 ids) inspected o200k ids with mistral's
+    vocabulary: an id past its end crashed the app (the bench stalled there)."""
+    from ctxlab.tui.widgets.inspector import Inspector
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)):
+        await app.settled()
+        view = app.query_one("#token-view", TokenView)
+        big = int(np.flatnonzero(view.spans.ids >= 32_000)[0])
+        app.session.tokenizer = "mistral-v1"  # chosen, its spans not here yet
+        app.main.inspect(big)
+        assert app.query_one(Inspector).fact("id") == str(int(view.spans.ids[big]))
+        assert app.is_running
