@@ -101,6 +101,20 @@ def default_windows() -> list[Window]:
     return [window_for_model(m) for m in DEFAULT_MODELS] + teaching_windows()
 
 
+def screen_windows(names: tuple[str, ...] = ()) -> tuple[list[Window], list[str]]:
+    """The windows the TUI's Windows tab gauges: the defaults and the local models', or the
+    models ``names`` lists, then the teaching sizes; and a line for each name not found."""
+    if not names:
+        return [*default_windows(), *LOCAL_WINDOWS.values()], []
+    windows, problems = [], []
+    for name in names:
+        try:
+            windows.append(window_for_model(name))
+        except (KeyError, LookupError) as exc:
+            problems.append(str(exc).strip("'\""))
+    return windows + teaching_windows(), problems
+
+
 def fill(window: Window, used: int, reserve: int | None = None) -> Fill:
     """How full ``window`` is with ``used`` prompt tokens plus ``reserve`` output tokens."""
     reserved = window.default_reserve if reserve is None else reserve

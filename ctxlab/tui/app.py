@@ -140,6 +140,10 @@ class CtxlabApp(App[None]):
 
     # --- driving the app (the palette, lessons, benchmarks and tests) ------------------------
 
+    def initial_tab(self) -> str:
+        """The tab shown once the tabs have mounted (lesson mode shows its first step's)."""
+        return "tokens"
+
     def set_document(self, text: str, name: str | None = None, path: Path | None = None,
                      decoding: Decoding | None = None) -> None:
         """Replace the document's text (``name``, ``path`` and ``decoding`` say where from)."""

@@ -95,7 +95,7 @@ class LessonApp(CtxlabApp):
         self._observe(self.step_index)
 
     async def _set_up(self, step: Step) -> None:
-        text, tokenizer, tab = _document(step), None, "tokens"
+        text, tokenizer = _document(step), None
         if step.show == "window":
             from ctxlab.core.lessons.text_steps import WINDOW_STRATEGY, step_window
 
@@ -103,21 +103,24 @@ class LessonApp(CtxlabApp):
             tokenizer = step.get("tokenizers", [window.tokenizer])[0]
             self.set_truncation(budget=window.context,
                                 strategy=step.get("strategy", WINDOW_STRATEGY))
-            tab = "truncate"
         elif step.show in ("tokens", "languages"):
             await self.set_compare(list(step.get("tokenizers")))
-            tab = "compare"
         elif step.show == "ask":
             tokenizer = DEFAULT_MODEL
-            if step.get("strategy", "full") != "full":  # grey out what the model cannot see
+            if _step_tab(step) == "truncate":  # grey out what the model cannot see
                 self.set_truncation(budget=step.get("window"), strategy=step.get("strategy"))
-                tab = "truncate"
         elif step.show == "chat":
             tokenizer = step.get("tokenizers")[0]
         self.set_document(text, f"lesson {self.lesson.number}: {step.title}")
         if tokenizer:
             self.set_tokenizer(tokenizer)
-        self.show_tab(tab)
+        self.show_tab(_step_tab(step))
+
+    def initial_tab(self) -> str:
+        """The first step's tab, shown as the tabs mount (a later switch could race the
+        initial focus, which activates the tab it lands in)."""
+        return _step_tab(self.lesson.steps[max(0, min(self.step_index,
+                                                      len(self.lesson.steps) - 1))])
 
     @work(thread=True, exclusive=True, group="lesson", exit_on_error=False)
     def _observe(self, index: int) -> None:
@@ -171,6 +174,15 @@ class LessonApp(CtxlabApp):
                 "another" if last else "*n* next · *p* previous")
         return (f"### {self.lesson.number}. {self.lesson.title}\n\n**{step.title}** ({where})\n\n"
                 f"{step.narration}\n\n{seen}{broken}\n\n{keys}")
+
+
+def _step_tab(step: Step) -> str:
+    """The tab that shows what a step is about."""
+    if step.show == "window" or (step.show == "ask" and step.get("strategy", "full") != "full"):
+        return "truncate"
+    if step.show in ("tokens", "languages"):
+        return "compare"
+    return "tokens"
 
 
 def _observing(step: Step, seconds: float) -> str:

@@ -47,7 +47,6 @@ from ctxlab.tui.widgets.windows_panel import WindowsPanel
 
 if TYPE_CHECKING:
     from ctxlab.core.probes.context import Strategy
-    from ctxlab.core.windows import Window
     from ctxlab.tui.app import CtxlabApp
 
 FOLLOW_KEYS_CHARS = 100_000  # up to here every key re-tokenizes at once (well under 50 ms)
@@ -110,7 +109,7 @@ class MainScreen(Screen):
         self._show_mode()
         self.call_after_refresh(self.analyse)
         self.call_after_refresh(self._tabs_ready)
-        self._load_windows()
+        self.query_one(WindowsPanel).load(self.ctxlab.settings.windows)
 
     def _tabs_ready(self) -> None:
         """The tabs have mounted (they pick their first tab then): show one asked for earlier.
@@ -119,8 +118,9 @@ class MainScreen(Screen):
         token view any earlier could undo a tab a lesson showed during mount.
         """
         self._mounted = True
-        if self._tab_on_mount not in (None, "tokens"):
-            self.show_tab(self._tab_on_mount)
+        tab = self._tab_on_mount or self.ctxlab.initial_tab()
+        if tab != "tokens":
+            self.show_tab(tab)
         else:
             self.query_one("#token-view", TokenView).focus()
         # Ready once that focus has landed: a later tab choice must not be undone by it.
@@ -261,35 +261,7 @@ class MainScreen(Screen):
         counts = {name: len(spans) for name, spans in session.spans.items()}
         self.query_one(WindowsPanel).show_counts({**session.counts, **counts}, session.errors)
 
-    @work(thread=True, exclusive=True, group="windows", exit_on_error=False)
-    def _load_windows(self) -> None:
-        from ctxlab.core.windows import (
-            LOCAL_WINDOWS,
-            default_windows,
-            teaching_windows,
-            window_for_model,
-        )
-
-        names = self.ctxlab.settings.windows
-        if not names:
-            windows = [*default_windows(), *LOCAL_WINDOWS.values()]
-        else:
-            windows = []
-            for name in names:
-                try:
-                    windows.append(window_for_model(name))
-                except (KeyError, LookupError) as exc:
-                    self.app.call_from_thread(self.app.notify, str(exc).strip("'\""),
-                                              title="windows", severity="warning")
-            windows += teaching_windows()
-        self.post_message(self.WindowsLoaded(windows))
-
-    class WindowsLoaded(Message):
-        def __init__(self, windows: list[Window]) -> None:
-            super().__init__()
-            self.windows = windows
-
-    async def on_main_screen_windows_loaded(self, message: WindowsLoaded) -> None:
+    async def on_windows_panel_loaded(self, message: WindowsPanel.Loaded) -> None:
         windows = message.windows
         self.ctxlab.windows = windows
         self.ctxlab.session.window_tokenizers = tuple(w.tokenizer for w in windows)
@@ -317,25 +289,10 @@ class MainScreen(Screen):
 
     def refresh_status(self) -> None:
         session = self.ctxlab.session
-        doc = session.document
-        spans = session.spans.get(session.tokenizer)
-        tokens = f"{len(spans):,} tokens" if spans is not None else "tokenizing…"
-        if session.tokenizer in session.errors:
-            tokens = "failed (see notification)"
-        overlay = session.surprisal
-        parts = [printable(doc.name), f"{len(doc.text):,} chars",
-                 f"{session.tokenizer}: {tokens}"]
-        if doc.decoding.lossy:
-            parts.append("lossy UTF-8 (U+FFFD)")
-        if session.allow_special:
-            parts.append("specials parsed")
-        if overlay is not None:
-            parts.append(f"overlay: {DEFAULT_MODEL}'s {len(overlay.spans):,} tokens")
-        parts.append("EDIT" if self.editing else "VIEW")
-        status = " · ".join(parts) + self._progress + (
+        status = printable(session.summary(self.editing)) + self._progress + (
             f" · {self.model_note}" if self.model_note else "")
         self.query_one("#status", Static).update(status)
-        self.app.sub_title = printable(f"{doc.name} · {session.tokenizer}")
+        self.app.sub_title = printable(f"{session.document.name} · {session.tokenizer}")
 
     def _show_mode(self) -> None:
         overlay = self.ctxlab.session.surprisal

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ctxlab.core.documents import Decoding
+from ctxlab.core.model import DEFAULT_MODEL
 from ctxlab.core.spans import TokenSpans
 from ctxlab.core.text_layout import CellMetrics, TextLayout
 from ctxlab.tui.analysis import AnalysisRequest
@@ -87,3 +88,19 @@ class Session:
         if self._words is None or self._words[0] != version:
             self._words = (version, len(self.document.text.split()))
         return self._words[1]
+
+    def summary(self, editing: bool) -> str:
+        """The status line: the document, its tokens, and what is switched on."""
+        doc, spans = self.document, self.spans.get(self.tokenizer)
+        tokens = f"{len(spans):,} tokens" if spans is not None else "tokenizing…"
+        if self.tokenizer in self.errors:
+            tokens = "failed (see notification)"
+        parts = [doc.name, f"{len(doc.text):,} chars", f"{self.tokenizer}: {tokens}"]
+        if doc.decoding.lossy:
+            parts.append("lossy UTF-8 (U+FFFD)")
+        if self.allow_special:
+            parts.append("specials parsed")
+        if self.surprisal is not None:
+            parts.append(f"overlay: {DEFAULT_MODEL}'s {len(self.surprisal.spans):,} tokens")
+        parts.append("EDIT" if editing else "VIEW")
+        return " · ".join(parts)

@@ -127,3 +127,15 @@ def test_bundled_gguf_matches_the_known_smollm2_shape():
     arch = from_gguf(assets.asset_path("smollm2-135m-instruct-q4_1"))
     assert (arch.n_layers, arch.n_heads, arch.n_kv_heads, arch.head_dim, arch.d_model,
             arch.vocab_size) == (30, 9, 3, 64, 576, 49152)
+
+
+def test_screen_windows_are_the_named_models_then_the_teaching_sizes_and_say_what_is_missing():
+    from ctxlab.core.windows import LOCAL_WINDOWS, screen_windows, teaching_windows
+
+    default, problems = screen_windows()
+    assert not problems and [w.name for w in default[-len(LOCAL_WINDOWS):]] == [
+        w.name for w in LOCAL_WINDOWS.values()]
+    named, problems = screen_windows(("gpt-4o", "no-such-model-xyz"))
+    assert [w.name for w in named] == [named[0].name, *(w.name for w in teaching_windows())]
+    assert "gpt-4o" in named[0].name
+    assert len(problems) == 1 and "no-such-model-xyz" in problems[0]

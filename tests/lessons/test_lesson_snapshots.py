@@ -35,6 +35,10 @@ class LessonAt(LessonApp):
         if self.observe:
             super()._observe(index)
 
+    def _tick(self) -> None:  # a step never observed keeps saying "observing… 0 s"
+        if self.observe:
+            super()._tick()
+
 
 async def settle(pilot) -> None:
     """Wait until the step is set up and, when observed, its observation is on screen."""

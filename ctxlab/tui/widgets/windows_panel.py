@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import work
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.widgets import Static
 
 from ctxlab.core.sizing import format_bytes
-from ctxlab.core.windows import Fill, Window, cost, fill, format_usd, kv_cache_bytes
+from ctxlab.core.windows import (
+    Fill,
+    Window,
+    cost,
+    fill,
+    format_usd,
+    kv_cache_bytes,
+    screen_windows,
+)
 
 BAR_CELLS = 48
 BAND_COLOURS = {"ok": "green", "warn": "yellow", "danger": "red", "over": "bold magenta"}
@@ -76,8 +86,24 @@ class WindowsPanel(VerticalScroll):
 
     DEFAULT_CSS = "WindowsPanel { padding: 1 2; }"
 
+    class Loaded(Message):
+        """The catalogue's windows are known (the screen counts with their tokenizers)."""
+
+        def __init__(self, windows: list[Window]) -> None:
+            super().__init__()
+            self.windows = windows
+
     def on_mount(self) -> None:
         self.loading = True  # a spinner while the catalogue of windows loads
+
+    @work(thread=True, exclusive=True, group="windows", exit_on_error=False)
+    def load(self, names: tuple[str, ...]) -> None:
+        """In a worker (the catalogue takes seconds to read): the windows, then ``Loaded``."""
+        windows, problems = screen_windows(names)
+        for problem in problems:
+            self.app.call_from_thread(self.app.notify, problem, title="windows",
+                                      severity="warning")
+        self.post_message(self.Loaded(windows))
 
     async def set_windows(self, windows: list[Window]) -> None:
         self.loading = False
