@@ -40,14 +40,34 @@ def check_against_hf(tok, reference, text: str) -> None:
     hf = reference.encode(text, add_special_tokens=False)
     assert list(spans.ids) == hf.ids
     covered = 0
-    for i, (start, end) in enumerate(hf.offsets):
+    for i in range(len(hf.offsets)):
         assert int(spans.byte_start[i]) == covered
         covered = int(spans.byte_end[i])
-        sharing = hf.offsets.count((start, end))
-        if end > start and sharing <= len(text[start:end].encode("utf-8")):  # ¼ is 3 tokens
-            assert spans.byte_end[i] > spans.byte_start[i], (i, hf.tokens[i])
-            assert spans.char_start[i] < end and start < spans.char_end[i], (i, hf.tokens[i])
     assert covered == len(text.encode("utf-8"))
+    for group in _overlapping_runs(hf.offsets):
+        first, last = hf.offsets[group[0]][0], max(hf.offsets[i][1] for i in group)
+        if len(group) > len(text[first:last].encode("utf-8")):
+            continue  # NFKC made more tokens than the chars have bytes ("¼¼" is 5 tokens)
+        for i in group:
+            start, end = hf.offsets[i]
+            if end > start:
+                assert spans.byte_end[i] > spans.byte_start[i], (i, hf.tokens[i])
+                assert spans.char_start[i] < end and start < spans.char_end[i], (i, hf.tokens[i])
+
+
+def _overlapping_runs(offsets: list[tuple[int, int]]) -> list[list[int]]:
+    """Consecutive tokens whose char offsets overlap, as runs of indices (bytes are shared
+    out within a run, so a run with fewer bytes than tokens must leave some token empty)."""
+    runs: list[list[int]] = []
+    reach = -1
+    for i, (start, end) in enumerate(offsets):
+        if runs and start < reach:
+            runs[-1].append(i)
+            reach = max(reach, end)
+        else:
+            runs.append([i])
+            reach = end
+    return runs
 
 
 def test_tokens_sharing_a_character_cover_its_bytes_and_are_split(claude) -> None:
@@ -63,7 +83,8 @@ def test_tokens_sharing_a_character_cover_its_bytes_and_are_split(claude) -> Non
     check_against_hf(claude, stock(claude), text)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(text=texts)
 def test_offsets_spans_tile_and_cover_what_hf_says(claude, text: str) -> None:
     check_against_hf(claude, REFERENCE.setdefault("claude", stock(claude)), text)
