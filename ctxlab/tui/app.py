@@ -61,6 +61,7 @@ class CtxlabApp(App[None]):
         self.export_dir = Path.cwd()
         self.files = DocumentFiles(self)
         self.notices: list[Notification] = []  # every notification shown, oldest first
+        self._deliveries: set[str] = set()  # files the driver is still writing (exports)
 
     def get_default_screen(self) -> Screen:
         return MainScreen()
@@ -124,10 +125,19 @@ class CtxlabApp(App[None]):
     def action_export(self, kind: str) -> None:
         self.files.export(kind)
 
+    def deliver_text(self, *args, **kwargs) -> str | None:  # type: ignore[no-untyped-def]
+        """As App's; the driver writes in a thread of its own, so `settled` waits for it."""
+        key = super().deliver_text(*args, **kwargs)
+        if key is not None:
+            self._deliveries.add(key)
+        return key
+
     def on_delivery_complete(self, event: events.DeliveryComplete) -> None:
+        self._deliveries.discard(event.key)
         notify_delivered(self, event)
 
     def on_delivery_failed(self, event: events.DeliveryFailed) -> None:
+        self._deliveries.discard(event.key)
         notify_failed(self, event)
 
     def action_help(self) -> None:
@@ -241,6 +251,9 @@ class CtxlabApp(App[None]):
                 continue
             await self._messages_handled()
             await asyncio.sleep(0)
+            if self._deliveries:  # an export is being written by the driver's thread
+                await asyncio.sleep(0.01)
+                continue
             if not any(worker.is_running for worker in self.workers):
                 await self._messages_handled()  # what the last handlers posted
                 if not any(worker.is_running for worker in self.workers):
