@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from ctxlab.core.spans import TokenSpans
 from ctxlab.core.text_layout import measure, wrap
-from ctxlab.core.tokenizers import get_tokenizer
-from ctxlab.core.tokenizers.elsewhere import count_elsewhere, encode_elsewhere
+from ctxlab.core.tokenizers import Tokenizer, loaded_tokenizer
+from ctxlab.core.tokenizers.elsewhere import ElsewhereTokenizer
 from ctxlab.tui.glyphs import cell_width
 from ctxlab.tui.messages import (
     AnalysisMessage,
@@ -28,9 +28,21 @@ from ctxlab.tui.messages import (
 )
 
 PROGRESS_INTERVAL = 0.25  # seconds between progress messages
-# From here a tokenizer runs in a helper process: some backends hold the GIL while they
-# encode, which would stall every key for as long as the encode takes (1.6 s for 1 MB).
+# From here even a loaded tokenizer runs in the helper process: some backends hold the GIL
+# while they encode, which would stall every key for as long as the encode takes (1.6 s
+# for 1 MB).
 ELSEWHERE_CHARS = 50_000
+
+
+def worker_tokenizer(name: str, chars: int) -> Tokenizer | ElsewhereTokenizer:
+    """The tokenizer a TUI worker should use for a text of ``chars`` characters.
+
+    This process's own copy when it already holds one and the text is short; otherwise
+    the helper process's, so the UI never waits while a vocabulary loads or a long
+    encode holds the GIL.
+    """
+    here = loaded_tokenizer(name)
+    return here if here is not None and chars < ELSEWHERE_CHARS else ElsewhereTokenizer(name)
 
 
 @dataclass(frozen=True)
@@ -108,15 +120,11 @@ def _count(request: AnalysisRequest, known: dict[str, TokenSpans],
 
 
 def _encode(name: str, text: str, allow_special: bool) -> TokenSpans:
-    if len(text) >= ELSEWHERE_CHARS:
-        return encode_elsewhere(name, text, allow_special=allow_special)
-    return get_tokenizer(name, fetch=False).encode(text, allow_special=allow_special)
+    return worker_tokenizer(name, len(text)).encode(text, allow_special=allow_special)
 
 
 def _count_of(name: str, text: str, allow_special: bool) -> int:
-    if len(text) >= ELSEWHERE_CHARS:
-        return count_elsewhere(name, text, allow_special=allow_special)
-    return get_tokenizer(name, fetch=False).count(text, allow_special=allow_special)
+    return worker_tokenizer(name, len(text)).count(text, allow_special=allow_special)
 
 
 def failure_reason(exc: Exception) -> str:

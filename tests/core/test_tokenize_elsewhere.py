@@ -8,7 +8,7 @@ import pytest
 from ctxlab.core.samples import get_sample
 from ctxlab.core.tokenizers import get_tokenizer
 from ctxlab.core.tokenizers.base import TokenizerError
-from ctxlab.core.tokenizers.elsewhere import _helper, count_elsewhere, encode_elsewhere
+from ctxlab.core.tokenizers.elsewhere import ElsewhereTokenizer, _helper
 
 FIELDS = ("ids", "char_start", "char_end", "byte_start", "byte_end", "split", "special")
 
@@ -16,19 +16,22 @@ FIELDS = ("ids", "char_start", "char_end", "byte_start", "byte_end", "split", "s
 @pytest.mark.parametrize("name", ["o200k_base", "smollm2"])
 def test_spans_from_the_helper_equal_spans_made_here(name) -> None:
     text = get_sample("multilingual").path.read_text(encoding="utf-8") + " <|endoftext|> 🇯🇵"
-    here, there = get_tokenizer(name).encode(text), encode_elsewhere(name, text)
+    tokenizer, elsewhere = get_tokenizer(name), ElsewhereTokenizer(name)
+    here, there = tokenizer.encode(text), elsewhere.encode(text)
     assert there.text is text
     for field in FIELDS:
         assert np.array_equal(getattr(here, field), getattr(there, field)), field
-    assert count_elsewhere(name, text) == len(here)
+    assert elsewhere.count(text) == len(here)
+    ids = [int(i) for i in here.ids[:50]]
+    assert elsewhere.pieces(ids) == [(tokenizer.piece(i), tokenizer.token_bytes(i)) for i in ids]
 
 
 def test_a_tokenizer_error_in_the_helper_is_raised_here_and_a_dead_helper_is_replaced() -> None:
     with pytest.raises(TokenizerError, match="unknown tokenizer 'no-such'"):
-        encode_elsewhere("no-such", "text")
+        ElsewhereTokenizer("no-such").encode("text")
     process = _helper._process
     assert process is not None
     process.kill()
     process.wait()
-    assert count_elsewhere("o200k_base", "hello world") == 2
+    assert ElsewhereTokenizer("o200k_base").count("hello world") == 2
     assert _helper._process is not process

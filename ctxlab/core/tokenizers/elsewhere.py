@@ -17,6 +17,7 @@ import pickle
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 from typing import IO, Any
 
 import numpy as np
@@ -63,14 +64,27 @@ class _Helper:
 _helper = _Helper()
 
 
-def encode_elsewhere(name: str, text: str, *, allow_special: bool = False) -> TokenSpans:
-    """``get_tokenizer(name).encode(text)``, computed in the helper process."""
-    return TokenSpans(text, *_helper.call(("encode", name, text, allow_special)))
+class ElsewhereTokenizer:
+    """The tokenizer called ``name``, answering from the helper process: never loaded here.
 
+    Loading a vocabulary holds the GIL too (o200k's ranks 0.3 s, deepseek's JSON 0.7 s),
+    so a UI process asks the helper even for a short text whose tokenizer it lacks.
+    """
 
-def count_elsewhere(name: str, text: str, *, allow_special: bool = False) -> int:
-    """``get_tokenizer(name).count(text)``, computed in the helper process."""
-    return _helper.call(("count", name, text, allow_special))
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def encode(self, text: str, *, allow_special: bool = False) -> TokenSpans:
+        """``get_tokenizer(name).encode(text)``, computed in the helper process."""
+        return TokenSpans(text, *_helper.call(("encode", self.name, text, allow_special)))
+
+    def count(self, text: str, *, allow_special: bool = False) -> int:
+        """``get_tokenizer(name).count(text)``, computed in the helper process."""
+        return _helper.call(("count", self.name, text, allow_special))
+
+    def pieces(self, ids: Sequence[int]) -> list[tuple[str, bytes]]:
+        """Each id's ``(piece, token_bytes)``: what the inspector shows of a vocabulary."""
+        return _helper.call(("pieces", self.name, [int(i) for i in ids], False))
 
 
 def _send(stream: IO[bytes] | None, value: object) -> None:
@@ -92,13 +106,15 @@ def _receive(stream: IO[bytes] | None) -> Any:
     return pickle.loads(data)
 
 
-def _answer(kind: str, name: str, text: str, allow_special: bool) -> object:
+def _answer(kind: str, name: str, payload: Any, allow_special: bool) -> object:
     from ctxlab.core.tokenizers import get_tokenizer
 
     tokenizer = get_tokenizer(name, fetch=False)
+    if kind == "pieces":
+        return [(tokenizer.piece(i), tokenizer.token_bytes(i)) for i in payload]
     if kind == "count":
-        return tokenizer.count(text, allow_special=allow_special)
-    spans = tokenizer.encode(text, allow_special=allow_special)
+        return tokenizer.count(payload, allow_special=allow_special)
+    spans = tokenizer.encode(payload, allow_special=allow_special)
     return (spans.ids, spans.char_start, spans.char_end, spans.byte_start, spans.byte_end,
             spans.split, spans.special)
 

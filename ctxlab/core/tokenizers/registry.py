@@ -237,12 +237,23 @@ def resolve_name(name: str) -> str:
 def get_tokenizer(name: str, *, fetch: bool = True) -> Tokenizer:
     """Load (once) the tokenizer called ``name``; raise ``TokenizerError`` with one clear line."""
     key = resolve_name(name)
+    loaded = _cache.get(key)  # no waiting on the lock while another thread loads a vocabulary
+    if loaded is not None:
+        return loaded
     with _lock:
         if key in _cache:
             return _cache[key]
         tok = _load(key, fetch)
         _cache[key] = tok
         return tok
+
+
+def loaded_tokenizer(name: str) -> Tokenizer | None:
+    """The tokenizer if this process already holds it, else None: never loads, never waits.
+
+    A UI thread asks this, and loads in a worker when the answer is None.
+    """
+    return _cache.get(resolve_name(name))
 
 
 def _load(key: str, fetch: bool) -> Tokenizer:

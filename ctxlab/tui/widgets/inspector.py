@@ -1,4 +1,10 @@
-"""The inspector: everything about the token under the cursor or the mouse."""
+"""The inspector: everything about the token under the cursor or the mouse.
+
+The TUI tokenizes in a helper process, so this process may not hold the
+vocabulary the spans came from, and loading one would hold the GIL for up to
+0.7 s (o200k's ranks, deepseek's JSON). So the inspector shows what the spans
+know at once, and the piece and bytes when a worker has asked the helper.
+"""
 
 from __future__ import annotations
 
@@ -8,31 +14,40 @@ from typing import TYPE_CHECKING
 
 from textual.content import Content
 from textual.widgets import Static
+from textual.worker import Worker, WorkerState
 
 from ctxlab.core.spans import TokenSpans
-from ctxlab.core.tokenizers import get_tokenizer
+from ctxlab.core.tokenizers import loaded_tokenizer
+from ctxlab.core.tokenizers.elsewhere import ElsewhereTokenizer
+from ctxlab.tui.analysis import failure_reason
 from ctxlab.tui.glyphs import describe_char, printable
 
 if TYPE_CHECKING:
     from ctxlab.core.probes.surprisal import SurprisalMap
 
 BYTE_FALLBACK = re.compile(r"^<0x[0-9A-Fa-f]{2}>$")
+LOADING = "(loading the vocabulary…)"
 
 
-def token_facts(spans: TokenSpans, tokenizer: str, index: int) -> list[tuple[str, str]]:
-    """(label, value) rows describing token ``index`` of ``spans``."""
-    tok = get_tokenizer(tokenizer, fetch=False)
+Vocab = tuple[str, bytes]  # a token's piece and bytes, from its tokenizer's vocabulary
+
+
+def token_facts(spans: TokenSpans, index: int, vocab: Vocab | None) -> list[tuple[str, str]]:
+    """(label, value) rows describing token ``index`` of ``spans``.
+
+    With ``vocab`` None (not looked up yet) the piece and bytes say so.
+    """
     token_id = int(spans.ids[index])
     char_start, char_end = int(spans.char_start[index]), int(spans.char_end[index])
     byte_start, byte_end = int(spans.byte_start[index]), int(spans.byte_end[index])
-    piece = tok.piece(token_id)
-    raw = tok.token_bytes(token_id)
+    piece, raw = vocab if vocab is not None else (None, None)
     rows = [
         ("token", f"{index + 1:,} of {len(spans):,}"),
         ("id", str(token_id)),
         ("text", repr(spans.token_text(index))),
-        ("piece", f"'{piece}'"),  # already escaped where it is not text (b'\\xf0' pieces)
-        ("bytes", raw.hex(" ") if raw else "(none: control token)"),
+        # a piece is already escaped where it is not text (b'\\xf0' pieces)
+        ("piece", LOADING if piece is None else f"'{piece}'"),
+        ("bytes", LOADING if vocab is None else raw.hex(" ") if raw else "(none: control token)"),
         ("chars", f"{char_start:,}–{char_end:,} ({char_end - char_start})"),
         ("byte span", f"{byte_start:,}–{byte_end:,} ({byte_end - byte_start})"),
         ("kind", _kind(spans, index, piece)),
@@ -67,10 +82,10 @@ def loss_facts(surprisal: SurprisalMap, index: int) -> list[tuple[str, str]]:
     return rows
 
 
-def _kind(spans: TokenSpans, index: int, piece: str) -> str:
+def _kind(spans: TokenSpans, index: int, piece: str | None) -> str:
     if spans.special[index]:
         return "special token"
-    if BYTE_FALLBACK.match(piece):
+    if piece is not None and BYTE_FALLBACK.match(piece):
         return "byte-fallback piece (one raw UTF-8 byte)"
     char = _split_char(spans, index)
     if char is not None:
@@ -97,17 +112,54 @@ class Inspector(Static):
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 (Textual\'s name)
         super().__init__("Move the cursor (arrows) or the mouse over a token.", id=id)
         self.facts: list[tuple[str, str]] = []
+        self._shown: tuple[TokenSpans, str, int, SurprisalMap | None] | None = None
+        self._looked_up: dict[tuple[str, int], Vocab | str] = {}
+        self._wanted: tuple[str, int] | None = None
 
     def show_token(self, spans: TokenSpans | None, tokenizer: str, index: int,
                    surprisal: SurprisalMap | None = None) -> None:
         if spans is None or not 0 <= index < len(spans):
+            self._shown = None
             self.facts = []
             self.update("No token here.")
             return
-        self.facts = token_facts(spans, tokenizer, index)
+        self._shown = (spans, tokenizer, index, surprisal)
+        vocab = self._vocab(tokenizer, int(spans.ids[index]))
+        self.facts = token_facts(spans, index, None if isinstance(vocab, str) else vocab)
+        if isinstance(vocab, str):  # the lookup failed: say why where the piece would be
+            self.facts = [(label, vocab if value == LOADING else value)
+                          for label, value in self.facts]
         if surprisal is not None:
             self.facts += loss_facts(surprisal, index)
         self.update(facts_content(tokenizer, self.facts))
+
+    def _vocab(self, tokenizer: str, token_id: int) -> Vocab | str | None:
+        """The piece and bytes if known here, a reason if they cannot be, else None (and a
+        worker asks the helper process)."""
+        here = loaded_tokenizer(tokenizer)
+        if here is not None:
+            return here.piece(token_id), here.token_bytes(token_id)
+        key = (tokenizer, token_id)
+        if key not in self._looked_up:
+            self._wanted = key
+            if not any(w.group == "vocabulary" and w.is_running for w in self.workers):
+                self.run_worker(self._look_up_wanted, thread=True, group="vocabulary")
+        return self._looked_up.get(key)
+
+    def _look_up_wanted(self) -> None:
+        """Ask the helper for the newest token wanted until it is known: one worker, one
+        question at a time, however fast the keys come while the helper is busy."""
+        while (key := self._wanted) is not None and key not in self._looked_up:
+            try:
+                self._looked_up[key] = ElsewhereTokenizer(key[0]).pieces([key[1]])[0]
+            except Exception as exc:  # an unknown or broken tokenizer is shown, never fatal
+                self._looked_up[key] = f"(vocabulary not loaded: {failure_reason(exc)})"
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Lookups came back: redraw the token on show (which asks again if it moved on)."""
+        if (event.worker.group == "vocabulary" and event.state == WorkerState.SUCCESS
+                and self._shown is not None):
+            self.show_token(*self._shown)
 
     def fact(self, label: str) -> str | None:
         """The shown value for ``label`` (tests and lessons read the inspector through this)."""

@@ -19,8 +19,8 @@ from ctxlab.core.spans import TokenSpans
 from ctxlab.core.strategies import STRATEGIES, UnknownStrategy, truncations
 from ctxlab.core.strategies import strategy as find_strategy
 from ctxlab.core.text_layout import CellMetrics
-from ctxlab.core.tokenizers import get_tokenizer
 from ctxlab.core.truncation import Truncation, cut, dropped_mask
+from ctxlab.tui.analysis import worker_tokenizer
 from ctxlab.tui.widgets.token_view import TokenView
 
 STRATEGY_CHOICES = tuple(record.name for record in truncations())
@@ -100,7 +100,7 @@ class TruncatePanel(Vertical):
              position: int) -> None:
         try:
             result, positions = cut(spans, budget, strategy, position=position,
-                                    tokenizer=get_tokenizer(tokenizer, fetch=False))
+                                    tokenizer=worker_tokenizer(tokenizer, len(spans.text)))
         except ValueError as exc:  # a sliding window of 0 tokens: say so, keep the view
             self.app.call_from_thread(self._show_problem, spans, f"{exc}: budget {budget}")
             return
