@@ -70,6 +70,8 @@ async def test_the_inspector_says_it_is_looking_a_piece_up_until_it_is_known(
         assert inspector.fact("kind") == "part of one character's bytes (3 tokens share it)"
         await app.settled()
         assert inspector.fact("piece") == r"' \xf0\x9f'" and inspector.fact("bytes") == "20 f0 9f"
+        inspector.show_token(spans, "o200k_base", 7)  # its neighbours came with that lookup
+        assert inspector.fact("piece") == "' gold'"
 
 
 async def test_a_vocabulary_that_fails_to_load_is_named_in_the_inspector(

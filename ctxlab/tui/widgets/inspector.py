@@ -12,6 +12,7 @@ import math
 import re
 from typing import TYPE_CHECKING
 
+import numpy as np
 from textual.content import Content
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 BYTE_FALLBACK = re.compile(r"^<0x[0-9A-Fa-f]{2}>$")
 LOADING = "(loading the vocabulary…)"
+NEARBY = 256  # tokens each side of the cursor whose pieces one lookup fetches too
 
 
 Vocab = tuple[str, bytes]  # a token's piece and bytes, from its tokenizer's vocabulary
@@ -114,46 +116,54 @@ class Inspector(Static):
         self.facts: list[tuple[str, str]] = []
         self._shown: tuple[TokenSpans, str, int, SurprisalMap | None] | None = None
         self._looked_up: dict[tuple[str, int], Vocab | str] = {}
-        self._wanted: tuple[str, int] | None = None
+        self._wanted: tuple[str, list[int]] | None = None  # the first id is the one on show
 
     def show_token(self, spans: TokenSpans | None, tokenizer: str, index: int,
                    surprisal: SurprisalMap | None = None) -> None:
         if spans is None or not 0 <= index < len(spans):
             self._shown = None
             self.facts = []
-            self.update("No token here.")
+            self.update("No token here.", layout=False)
             return
         self._shown = (spans, tokenizer, index, surprisal)
-        vocab = self._vocab(tokenizer, int(spans.ids[index]))
+        vocab = self._vocab(spans, tokenizer, index)
         self.facts = token_facts(spans, index, None if isinstance(vocab, str) else vocab)
         if isinstance(vocab, str):  # the lookup failed: say why where the piece would be
             self.facts = [(label, vocab if value == LOADING else value)
                           for label, value in self.facts]
         if surprisal is not None:
             self.facts += loss_facts(surprisal, index)
-        self.update(facts_content(tokenizer, self.facts))
+        self.update(facts_content(tokenizer, self.facts), layout=False)  # its size is fixed
 
-    def _vocab(self, tokenizer: str, token_id: int) -> Vocab | str | None:
+    def _vocab(self, spans: TokenSpans, tokenizer: str, index: int) -> Vocab | str | None:
         """The piece and bytes if known here, a reason if they cannot be, else None (and a
-        worker asks the helper process)."""
+        worker asks the helper process, for this token and the ones around it)."""
+        token_id = int(spans.ids[index])
         here = loaded_tokenizer(tokenizer)
         if here is not None:
             return here.piece(token_id), here.token_bytes(token_id)
         key = (tokenizer, token_id)
         if key not in self._looked_up:
-            self._wanted = key
+            nearby = np.unique(spans.ids[max(0, index - NEARBY):index + NEARBY]).tolist()
+            self._wanted = (tokenizer, [token_id, *(i for i in nearby if i != token_id and (
+                tokenizer, i) not in self._looked_up)])
             if not any(w.group == "vocabulary" and w.is_running for w in self.workers):
                 self.run_worker(self._look_up_wanted, thread=True, group="vocabulary")
         return self._looked_up.get(key)
 
     def _look_up_wanted(self) -> None:
-        """Ask the helper for the newest token wanted until it is known: one worker, one
+        """Ask the helper about the newest token wanted until it is known: one worker, one
         question at a time, however fast the keys come while the helper is busy."""
-        while (key := self._wanted) is not None and key not in self._looked_up:
+        while (wanted := self._wanted) is not None and (
+                wanted[0], wanted[1][0]) not in self._looked_up:
+            tokenizer, ids = wanted
             try:
-                self._looked_up[key] = ElsewhereTokenizer(key[0]).pieces([key[1]])[0]
+                for token_id, vocab in zip(ids, ElsewhereTokenizer(tokenizer).pieces(ids),
+                                           strict=True):
+                    self._looked_up[(tokenizer, token_id)] = vocab
             except Exception as exc:  # an unknown or broken tokenizer is shown, never fatal
-                self._looked_up[key] = f"(vocabulary not loaded: {failure_reason(exc)})"
+                self._looked_up[(tokenizer, ids[0])] = (
+                    f"(vocabulary not loaded: {failure_reason(exc)})")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Lookups came back: redraw the token on show (which asks again if it moved on)."""
