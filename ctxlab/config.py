@@ -8,6 +8,7 @@ The file is ``$CTXLAB_CONFIG`` or ``~/.config/ctxlab/config.toml``, e.g.::
     whitespace = true
     budget = 4096
     strategy = "cut-middle"                  # see `ctxlab truncate --help`
+    model = "gemma3-270m"                    # the TUI's local model (`ctxlab model list`)
 
     [keymap]                                 # binding id -> key(s)
     "ctxlab.tab.compare" = "f2"
@@ -41,6 +42,7 @@ class Settings:
     whitespace: bool = False  # draw spaces, tabs and newlines as glyphs
     budget: int = 2048  # truncation budget in tokens
     strategy: str = "cut-middle"  # truncation strategy (a name from ctxlab.core.strategies)
+    model: str = "smollm2"  # the local model of recall and surprisal: bundled name or path
 
 
 def config_path(env: Mapping[str, str] | None = None) -> Path:
@@ -104,6 +106,16 @@ def _coerce(key: str, value: Any, source: str) -> Any:
             from ctxlab.core.strategies import canonical
 
             return canonical(str(value))
+        if key == "model":
+            from ctxlab.core.local_models import model_choice
+            from ctxlab.core.model.weights import ModelError
+
+            try:
+                return model_choice(str(value)).name
+            except ModelError as exc:  # a flag's message stands alone; a file's names the file
+                if source == "flags":
+                    raise
+                raise ValueError(str(exc).split(": ", 1)[-1]) from None
         if key == "colours" and value not in COLOUR_MODES:
             raise ValueError(f"must be one of {', '.join(map(repr, COLOUR_MODES))}")
         return str(value)

@@ -47,6 +47,17 @@ def pull(name: str) -> None:
     pull_one(known.asset)
 
 
+@command.command("list")
+@friendly_errors
+def list_models() -> None:
+    """The bundled models `--model` takes (and the TUI's model picker lists), downloaded or not."""
+    from ctxlab.core.local_models import bundled_choices
+
+    for choice in bundled_choices():
+        state = "downloaded" if choice.downloaded() else "not downloaded (fetched on first use)"
+        click.echo(f"{choice.name:<12} {choice.title:<50} {state}")
+
+
 @command.command("info")
 @click.argument("model", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")

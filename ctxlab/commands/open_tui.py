@@ -17,13 +17,18 @@ from ctxlab.commands.errors import EXIT_INPUT, CtxlabError, friendly_errors
               help="Open a bundled sample (dragon_story, multilingual, …).")
 @click.option("-t", "--tokenizer", "tokenizers", multiple=True, metavar="NAME",
               help="Tokenizer(s) to show and compare; the first is the token view's. Repeatable.")
+@click.option("-m", "--model", metavar="NAME",
+              help="The local model of recall and surprisal: smollm2 (default), gemma3-270m "
+              "(`ctxlab model list`), a .gguf file or a checkpoint directory.")
 @friendly_errors
-def command(file: str | None, sample: str | None, tokenizers: tuple[str, ...]) -> None:
+def command(file: str | None, sample: str | None, tokenizers: tuple[str, ...],
+            model: str | None) -> None:
     """Open the TUI on FILE, a bundled sample, or stdin."""
     from ctxlab.config import load_settings
     from ctxlab.core.documents import Document, DocumentError, read_path, read_sample, read_stream
 
-    settings = load_settings(flags={"tokenizers": tokenizers})  # ConfigError is a UserError
+    # ConfigError (a bad tokenizer list, an unknown model) is a UserError: one line
+    settings = load_settings(flags={"tokenizers": tokenizers, "model": model})
     document = Document("", "untitled")
     try:
         if file == "-":

@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from textual import events
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.notifications import Notification, Notify, SeverityLevel
@@ -22,12 +22,15 @@ from textual.worker import Worker, WorkerCancelled, WorkerState
 
 from ctxlab.config import Settings
 from ctxlab.core.documents import Decoding, Document, DocumentError, read_path, read_sample
-from ctxlab.tui.commands import CtxlabCommands
+from ctxlab.core.local_models import ModelChoice, model_choice
+from ctxlab.core.model.weights import ModelError
+from ctxlab.tui.commands import CtxlabCommands, model_commands
 from ctxlab.tui.delivery import may_open, notify_delivered, notify_failed
 from ctxlab.tui.document_files import DocumentFiles
 from ctxlab.tui.glyphs import printable
 from ctxlab.tui.keymap import keymap_problems
 from ctxlab.tui.main_screen import MainScreen
+from ctxlab.tui.messages import ModelChosen, ModelProgress
 from ctxlab.tui.session import Session
 from ctxlab.tui.token_rows import Look
 from ctxlab.tui.widgets.compare import ComparePanel
@@ -46,6 +49,7 @@ class CtxlabApp(App[None]):
         Binding("ctrl+s", "save", "Save", show=False, id="ctxlab.save"),
         Binding("ctrl+e", "export('svg')", "Export SVG", show=False, id="ctxlab.export.svg"),
         Binding("f1,question_mark", "help", "Help", id="ctxlab.help"),
+        Binding("M", "pick_model", "Model…", show=False, id="ctxlab.model.pick"),
         Binding("q", "quit", "Quit", show=False, id="ctxlab.quit"),
     ]
 
@@ -54,7 +58,8 @@ class CtxlabApp(App[None]):
         super().__init__()
         self.settings = settings or Settings()
         self.session = Session(tokenizer=self.settings.tokenizers[0],
-                               compare=list(self.settings.tokenizers))
+                               compare=list(self.settings.tokenizers),
+                               model=model_choice(self.settings.model))
         self.session.replace_text(text, name, path, decoding)
         self.look = Look(self.settings.colours, self.settings.whitespace)
         self.windows: list = []  # the context windows the Windows tab shows, once loaded
@@ -145,6 +150,13 @@ class CtxlabApp(App[None]):
 
         self.push_screen(HelpScreen(self.key_bindings(), self.settings.keymap))
 
+    def action_pick_model(self) -> None:
+        from textual.command import SimpleCommand
+
+        self.search_commands([SimpleCommand(title, callback, help_text)
+                              for title, help_text, callback in model_commands(self)],
+                             placeholder="The local model for recall and surprisal…")
+
     async def action_quit(self) -> None:
         self.files.unless_unsaved("quit", self.exit)
 
@@ -233,6 +245,60 @@ class CtxlabApp(App[None]):
     def narrate(self, markdown: str | None) -> None:
         """Show ``markdown`` in the narration panel (None hides it)."""
         self.main.query_one(Narration).say(markdown)
+
+    def set_model(self, name: str) -> None:
+        """Make model ``name`` the session's (recall and the surprisal overlay run it). It is
+        loaded in a worker, fetched first if need be; a failed load keeps the one before."""
+        try:
+            choice = model_choice(name)
+        except ModelError as exc:
+            self.notify(str(exc), title="model", severity="error")
+            return
+        if choice == self.session.model:
+            return
+        previous, self.session.model = self.session.model, choice
+        self._model_shown(choice)
+        self._load_model(choice, previous)
+
+    def on_model_chosen(self, message: ModelChosen) -> None:
+        self.set_model(message.name)
+
+    def _model_shown(self, choice: ModelChoice) -> None:
+        self.main.query_one(RecallPanel).show_model(choice)
+        self.main.refresh_status()
+
+    @work(thread=True, group="model", exit_on_error=False)
+    def _load_model(self, choice: ModelChoice, previous: ModelChoice) -> None:
+        from ctxlab.tui.model_loading import ModelUnavailable, load_local_model
+
+        def report(label: str) -> None:
+            self.main.post_message(ModelProgress(label))
+
+        def announce(note: str, seconds: float | None) -> None:
+            self.call_from_thread(self.notify, note, title="model", timeout=seconds)
+
+        try:
+            load_local_model(choice, report, announce)
+        except ModelUnavailable as exc:
+            self.call_from_thread(self._model_failed, choice, previous, str(exc))
+        else:
+            self.call_from_thread(self._model_loaded, choice)
+        finally:
+            report("")
+
+    def _model_loaded(self, choice: ModelChoice) -> None:
+        if choice == self.session.model:  # not replaced by a newer pick meanwhile
+            self.notify(f"{choice.label} is loaded: recall (5) and the surprisal overlay (s) "
+                        "run it now", title="model")
+            self.main.query_one(RecallPanel).shape_known(choice)
+            self.main.model_changed()
+
+    def _model_failed(self, choice: ModelChoice, previous: ModelChoice, error: str) -> None:
+        if choice == self.session.model:
+            self.notify(f"{error}\nStill using {previous.label}.", title=f"model {choice.name}",
+                        severity="error")
+            self.session.model = previous
+            self._model_shown(previous)
 
     def run_recall(self) -> None:
         """Run the Recall tab's grid as its form stands (or cancel the run going on)."""

@@ -1,4 +1,5 @@
-"""Command palette entries for every action: tokenizer, window, strategy, sample, probes, export."""
+"""Command palette entries for every action: tokenizer, model, window, strategy, sample, probes,
+export."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from ctxlab.core.local_models import bundled_choices
 from ctxlab.core.samples import list_samples
 from ctxlab.core.strategies import truncations
 from ctxlab.core.tokenizers import specs
@@ -49,6 +51,7 @@ def palette_commands(app: CtxlabApp) -> list[Command]:
                          partial(app.show_tab, tab.id)))
     for name, spec in specs().items():
         commands.append((f"Tokenizer: {name}", spec.description, partial(app.set_tokenizer, name)))
+    commands += model_commands(app)
     for record in truncations():
         commands.append((f"Truncate: {record.label}", record.help,
                          partial(app.set_truncation, strategy=record.name)))
@@ -60,6 +63,20 @@ def palette_commands(app: CtxlabApp) -> list[Command]:
     for sample in list_samples():
         commands.append((f"Sample: {sample.name}", sample.title,
                          partial(app.open_sample, sample.name)))
+    return commands
+
+
+def model_commands(app: CtxlabApp) -> list[Command]:
+    """One entry per local model (the bundled ones, and a path given with ``--model``); the
+    palette lists them and ``M`` shows them alone."""
+    current = app.session.model
+    choices = {c.name: c for c in bundled_choices()} | {current.name: current}
+    commands: list[Command] = []
+    for choice in choices.values():
+        state = ("in use" if choice == current else "downloaded" if choice.downloaded()
+                 else f"fetched once on first use, {choice.size_mb or 0:,.0f} MB")
+        commands.append((f"Model: {choice.name}", f"{choice.title} · {state}",
+                         partial(app.set_model, choice.name)))
     return commands
 
 

@@ -23,6 +23,7 @@ from ctxlab.config import Settings
 from ctxlab.core.lessons.documents import step_text
 from ctxlab.core.lessons.loader import Lesson, LessonError, Step
 from ctxlab.core.lessons.runner import MODEL_SHOWS, LessonRun, StepResult
+from ctxlab.core.local_models import model_choice
 from ctxlab.core.model import DEFAULT_MODEL
 from ctxlab.tui.app import CtxlabApp
 from ctxlab.tui.main_screen import MainScreen
@@ -105,8 +106,8 @@ class LessonApp(CtxlabApp):
                                 strategy=step.get("strategy", WINDOW_STRATEGY))
         elif step.show in ("tokens", "languages"):
             await self.set_compare(list(step.get("tokenizers")))
-        elif step.show == "ask":
-            tokenizer = DEFAULT_MODEL
+        elif step.show == "ask":  # the document in the tokens of the model that reads it
+            tokenizer = model_choice(step.get("model") or DEFAULT_MODEL).tokenizer
             if _step_tab(step) == "truncate":  # grey out what the model cannot see
                 self.set_truncation(budget=step.get("window"), strategy=step.get("strategy"))
         elif step.show == "chat":

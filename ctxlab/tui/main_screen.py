@@ -21,7 +21,6 @@ from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPan
 from textual.worker import get_current_worker
 
 from ctxlab.core.documents import dropped_path
-from ctxlab.core.model import DEFAULT_MODEL
 from ctxlab.core.tokenizers import specs
 from ctxlab.tui.analysis import AnalysisRequest, run_analysis
 from ctxlab.tui.glyphs import printable
@@ -273,8 +272,8 @@ class MainScreen(Screen):
         """Show token ``index`` of the token view, with its losses under the overlay."""
         session = self.ctxlab.session
         view, overlay = self.query_one("#token-view", TokenView), session.surprisal
-        if overlay is not None:
-            tokenizer: str | None = DEFAULT_MODEL
+        if overlay is not None and session.overlay_model is not None:
+            tokenizer: str | None = session.overlay_model.tokenizer
         else:  # until a new tokenizer's spans arrive, the view still shows the old one's
             tokenizer = next((name for name, spans in session.spans.items()
                               if spans is view.spans), None)
@@ -388,7 +387,7 @@ class MainScreen(Screen):
             self.app.notify("the document is empty", title="surprisal", severity="warning")
             return
         self.show_tab("tokens")
-        self.tokens.score(doc.version, doc.text, self.surprisal_strategy())
+        self.tokens.score(doc.version, doc.text, self.surprisal_strategy(), session.model)
 
     def surprisal_strategy(self) -> Strategy:
         """The truncate tab's budget as the window: its strategy's attention mask, else sliding."""
@@ -405,6 +404,13 @@ class MainScreen(Screen):
         self.model_note = ""
         self.show_primary()
 
+    def model_changed(self) -> None:
+        """The session's model is loaded: an overlay on (or being scored) is scored again by it."""
+        if self.ctxlab.session.surprisal is not None or self.tokens.scoring:
+            self.surprisal_off()
+            self.action_toggle_surprisal()
+        self.refresh_status()
+
     def on_model_progress(self, message: ModelProgress) -> None:
         self.model_note = message.label
         self.refresh_status()
@@ -413,6 +419,7 @@ class MainScreen(Screen):
         if not self._current(message.version):
             return
         overlay = self.ctxlab.session.surprisal = message.surprisal
+        self.ctxlab.session.overlay_model = message.model
         window, tokens = overlay.strategy.window, len(overlay.spans)
         if window is not None and window >= tokens:
             self.app.notify(f"the {window:,}-token window holds all {tokens:,} scored tokens: "

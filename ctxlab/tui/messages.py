@@ -14,6 +14,7 @@ from ctxlab.core.spans import TokenSpans
 from ctxlab.core.text_layout import CellMetrics, TextLayout
 
 if TYPE_CHECKING:  # the model code loads only when a model feature is used
+    from ctxlab.core.local_models import ModelChoice
     from ctxlab.core.probes.surprisal import SurprisalMap
 
 
@@ -78,8 +79,18 @@ class ModelProgress(Message):
 
 
 class SurprisalReady(AnalysisMessage):
-    """Per-token losses of the document (of its start, if longer than the cap: ``total`` chars)."""
+    """Per-token losses of the document (of its start, if longer than the cap: ``total`` chars)
+    by ``model``."""
 
-    def __init__(self, version: int, surprisal: SurprisalMap, total: int) -> None:
+    def __init__(self, version: int, surprisal: SurprisalMap, total: int,
+                 model: ModelChoice) -> None:
         super().__init__(version)
-        self.surprisal, self.total = surprisal, total
+        self.surprisal, self.total, self.model = surprisal, total, model
+
+
+class ModelChosen(Message):
+    """The user picked the session's local model (by its ``--model`` name) in a panel."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name

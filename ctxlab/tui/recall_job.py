@@ -3,6 +3,8 @@
 No widgets here: the panel's thread workers call these. A trial records its
 outcome but not its prompt; greedy runs are deterministic, so the document
 and the model's view of it are rebuilt exactly (tokenizing, no forward pass).
+Every grid also asks each question with no fact in the text (the baseline):
+a recalled answer the model gives anyway does not count as recall.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ctxlab.core.local_models import ModelChoice
 from ctxlab.core.model.loader import LocalModel
 from ctxlab.core.number_lists import parse_numbers
 from ctxlab.core.probes.context import Strategy, build_prompt, parse_strategies, view
@@ -22,16 +25,25 @@ from ctxlab.core.truncation import dropped_mask
 from ctxlab.tui.glyphs import cell_width
 
 MAX_LENGTH = 8192  # the default model's context
+STRATEGIES = "full,keep-end,sliding,sinks"
+OWN_STRATEGIES = "native,keep-end,sliding,sinks"  # for a model with local layers of its own
+
+
+def default_strategies(own_window: int | None) -> str:
+    """The form's strategies: a model with its own local layers is run as it was trained
+    (``native``) rather than with every layer forced global (``full``)."""
+    return STRATEGIES if own_window is None else OWN_STRATEGIES
 
 
 @dataclass(frozen=True)
 class RecallForm:
-    """The form's text, with small defaults: 24 trials, about half a minute on two cores."""
+    """The form's text, with small defaults: 24 trials plus 8 with no fact, about half a
+    minute on two cores with SmolLM2."""
 
     depths: str = "0,50,100"  # percent of the document before the needle
     lengths: str = "256,512"  # document tokens
-    window: str = "256"  # W for every strategy but full (the whole prompt counts)
-    strategies: str = "full,keep-end,sliding,sinks"
+    window: str = "256"  # W for every strategy but full and native (the whole prompt counts)
+    strategies: str = STRATEGIES
     needles: str = "1"
 
     def spec(self) -> tuple[GridSpec, int]:
@@ -53,12 +65,14 @@ class RecallForm:
         if needles < 1:
             raise ValueError("needles: at least 1")
         spec = GridSpec(depths=tuple(d / 100 for d in depths), lengths=tuple(lengths),
-                        strategies=strategies, baseline=False)  # the heatmap has no baseline row
+                        strategies=strategies, baseline=True)
         return spec, needles
 
 
 def trial_count(spec: GridSpec, needles: int) -> int:
-    return len(spec.depths) * len(spec.lengths) * len(spec.strategies) * needles
+    """Needle trials, plus one with no fact per strategy, length and needle."""
+    columns = len(spec.lengths) * len(spec.strategies) * needles
+    return len(spec.depths) * columns + (columns if spec.baseline else 0)
 
 
 @dataclass(frozen=True)
@@ -69,6 +83,7 @@ class RecallRun:
     needles: tuple[Needle, ...]
     haystack: Haystack  # built as the grid builds its own, so documents match
     model: LocalModel
+    choice: ModelChoice  # what the user picked, to name the model that answered
 
     def needle(self, needle_id: str) -> Needle:
         return next(n for n in self.needles if n.id == needle_id)

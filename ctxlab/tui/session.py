@@ -18,6 +18,7 @@ from ctxlab.core.text_layout import CellMetrics, TextLayout
 from ctxlab.tui.analysis import AnalysisRequest
 
 if TYPE_CHECKING:
+    from ctxlab.core.local_models import ModelChoice
     from ctxlab.core.probes.surprisal import SurprisalMap
 
 
@@ -35,6 +36,7 @@ class Document:
 class Session:
     tokenizer: str  # the token view's and the truncation's tokenizer
     compare: list[str]  # the compare tab's tokenizers
+    model: ModelChoice  # the local model that recall and the surprisal overlay run
     window_tokenizers: tuple[str, ...] = ()
     allow_special: bool = False
     document: Document = field(default_factory=Document)
@@ -44,6 +46,7 @@ class Session:
     counts: dict[str, int] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     surprisal: SurprisalMap | None = None  # the overlay's losses, in the model's own tokens
+    overlay_model: ModelChoice | None = None  # the model that scored the overlay
     _words: tuple[int, int] | None = None  # (version, count)
 
     def replace_text(self, text: str, name: str | None = None, path: Path | None = None,
@@ -100,7 +103,10 @@ class Session:
             parts.append("lossy UTF-8 (U+FFFD)")
         if self.allow_special:
             parts.append("specials parsed")
-        if self.surprisal is not None:
-            parts.append(f"overlay: {DEFAULT_MODEL}'s {len(self.surprisal.spans):,} tokens")
+        if self.surprisal is not None and self.overlay_model is not None:
+            parts.append(f"overlay: {self.overlay_model.name}'s {len(self.surprisal.spans):,} "
+                         "tokens")
+        elif self.model.name != DEFAULT_MODEL:  # the default goes unsaid, as in the CLI
+            parts.append(f"model: {self.model.name}")
         parts.append("EDIT" if editing else "VIEW")
         return " · ".join(parts)

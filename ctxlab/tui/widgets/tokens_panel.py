@@ -29,6 +29,7 @@ from ctxlab.tui.widgets.inspector import Inspector
 from ctxlab.tui.widgets.token_view import TokenView
 
 if TYPE_CHECKING:  # the model stack loads with the first model feature used
+    from ctxlab.core.local_models import ModelChoice
     from ctxlab.core.probes.context import Strategy
 
 EDIT_BAR = Content.from_markup(
@@ -125,8 +126,9 @@ class TokensPanel(Vertical):
         self.workers.cancel_group(self, "surprisal")
 
     @work(thread=True, exclusive=True, group="surprisal", exit_on_error=False)
-    def score(self, version: int, text: str, strategy: Strategy) -> None:
-        """Score the start of ``text`` under ``strategy``; posts ``SurprisalReady``."""
+    def score(self, version: int, text: str, strategy: Strategy, model: ModelChoice) -> None:
+        """Score the start of ``text`` under ``strategy`` with ``model``; posts
+        ``SurprisalReady``."""
         from ctxlab.core.model.runtime import Cancelled
 
         cancelled = get_current_worker().cancelled_event.is_set
@@ -134,12 +136,12 @@ class TokensPanel(Vertical):
         def report(label: str) -> None:
             self.post_message(ModelProgress(label))
 
-        def tell(note: str) -> None:
-            self.app.call_from_thread(self.app.notify, note, title="surprisal")
+        def tell(note: str, seconds: float | None = None) -> None:
+            self.app.call_from_thread(self.app.notify, note, title="surprisal", timeout=seconds)
 
         try:
-            model = load_local_model(report, tell)
-            result = score_start(model, text, strategy, report, cancelled, tell)
+            loaded = load_local_model(model, report, tell)
+            result = score_start(loaded, text, strategy, report, cancelled, tell)
         except ModelUnavailable as exc:
             self.app.call_from_thread(self.app.notify, str(exc), title="surprisal",
                                       severity="error")
@@ -149,4 +151,4 @@ class TokensPanel(Vertical):
         finally:
             report("")
         if not cancelled():
-            self.post_message(SurprisalReady(version, result, len(text)))
+            self.post_message(SurprisalReady(version, result, len(text), model))
