@@ -35,6 +35,12 @@ def test_each_layer_overrides_the_one_below(tmp_path: Path) -> None:
     assert flagged.tokenizers == ("cl100k_base",) and flagged.budget == 100
 
 
+def test_the_model_is_a_setting_too_named_by_its_canonical_name(tmp_path: Path) -> None:
+    env = write(tmp_path, 'model = "gemma3"\n')
+    assert load_settings(env=env).model == "gemma3-270m"
+    assert load_settings(env=env | {"CTXLAB_MODEL": "smollm2-135m"}).model == "smollm2"
+
+
 def test_keymap_from_the_environment(tmp_path: Path) -> None:
     env = write(tmp_path, "") | {"CTXLAB_KEYMAP": "ctxlab.help=f9,ctxlab.quit=ctrl+x"}
     assert load_settings(env=env).keymap == {"ctxlab.help": "f9", "ctxlab.quit": "ctrl+x"}
@@ -45,6 +51,7 @@ def test_keymap_from_the_environment(tmp_path: Path) -> None:
     ("colours = 'rainbow'\n", "colours"),
     ("tokenisers = ['gpt2']\n", "unknown setting"),
     ("tokenizers = [\n", "config.toml"),
+    ("model = 'gpt-9'\n", r"config.toml: bad value for 'model' \('gpt-9'\): use smollm2 or"),
 ])
 def test_bad_settings_name_the_key_and_file(tmp_path: Path, body: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from textual.widgets import Static
 
+from ctxlab.core.local_models import model_choice
 from ctxlab.core.probes.needles import Needle
 from ctxlab.core.probes.recall import Trial
 from ctxlab.core.samples import list_samples
@@ -77,17 +80,20 @@ async def test_arbitrary_text_is_inspected_as_text(make_app) -> None:
             answer.update(answer_content(*recall_cell(text)))
             assert printable(repr(text)) in shown(answer)
             assert f"Q: {printable(text)} (expected {printable(text)})" in shown(answer)
+            assert f"with no fact in the text: {printable(repr(text))} (" in shown(answer)
 
         inspect_everything()
 
 
-def recall_cell(text: str) -> tuple[RecallRun, list[Trial]]:
-    """A recall cell whose needle, strategy and model answer are all ``text``."""
+def recall_cell(text: str) -> tuple[RecallRun, list[Trial], list[Trial]]:
+    """A recall cell whose needle, strategy, model answer and no-fact answer are all ``text``."""
     needle = Needle("n", fact=text, question=text, answer=text)
     trial = Trial(needle="n", strategy=text, recalled=False, answer=text, answer_logprob=-1.5,
                   prompt_tokens=10, needle_slot=-1, needle_seen=False, depth=0.5, length=256)
-    run = RecallRun(spec=None, needles=(needle,), haystack=None, model=None)  # type: ignore[arg-type]
-    return run, [trial]
+    guess = replace(trial, depth=None, baseline=True)
+    run = RecallRun(spec=None, needles=(needle,), haystack=None, model=None,  # type: ignore[arg-type]
+                    choice=model_choice("smollm2"))
+    return run, [trial], [guess]
 
 
 async def test_notifications_status_and_narration_show_hostile_text(make_app) -> None:

@@ -172,9 +172,14 @@ class RecallPanel(Vertical):
 
     @work(thread=True, exclusive=True, group="recall-shape", exit_on_error=False)
     def _read_shape(self, model: ModelChoice) -> None:
+        from ctxlab.core.errors import UserError
         from ctxlab.core.local_models import own_window
 
-        self.post_message(self.ShapeRead(model, own_window(model)))
+        try:
+            window = own_window(model)
+        except UserError:  # not a usable model: its load says so, once
+            window = None
+        self.post_message(self.ShapeRead(model, window))
 
     def on_recall_panel_shape_read(self, message: ShapeRead) -> None:
         if message.model == self.model:
