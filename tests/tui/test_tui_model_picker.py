@@ -81,7 +81,8 @@ async def test_m_picks_gemma_and_recall_the_overlay_and_the_status_name_it(make_
             await asyncio.sleep(0.05)
         await app.settled()
         assert panel.run is not None and panel.run.model.name == "tiny-gemma"
-        assert str(panel.query_one("#recall-status").render()).startswith("Gemma 3 270M: 4 of 4 trials")
+        summary = str(panel.query_one("#recall-status").render())
+        assert summary.startswith("Gemma 3 270M: 4 of 4 trials")
         assert "Gemma 3 270M" in str(panel.query_one("#recall-answer").render())
         assert tiny_models == ["gemma3-270m"] * 3  # picked, scored, recalled: one model
 

@@ -354,8 +354,9 @@ class RecallPanel(Vertical):
 
 def _progress_label(done: int, total: int, trial: Trial) -> str:
     outcome = "recalled" if trial.recalled else "missed"
-    where = ("no fact in the text" if trial.baseline else f"needle at {trial.depth:.0%}")
-    return f"trial {done} of {total} · {trial.strategy} · {where} of {trial.length} tokens: {outcome}"
+    where = "no fact in the text" if trial.baseline else f"needle at {trial.depth:.0%}"
+    return (f"trial {done} of {total} · {trial.strategy} · {where} of {trial.length} tokens: "
+            f"{outcome}")
 
 
 def answer_content(run: RecallRun, trials: Sequence[Trial],
