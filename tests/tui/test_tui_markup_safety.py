@@ -90,7 +90,7 @@ def recall_cell(text: str) -> tuple[RecallRun, list[Trial], list[Trial]]:
     needle = Needle("n", fact=text, question=text, answer=text)
     trial = Trial(needle="n", strategy=text, recalled=False, answer=text, answer_logprob=-1.5,
                   prompt_tokens=10, needle_slot=-1, needle_seen=False, depth=0.5, length=256)
-    guess = replace(trial, depth=None, baseline=True)
+    guess = replace(trial, depth=None, baseline=True, recalled=True)  # shown whole
     run = RecallRun(spec=None, needles=(needle,), haystack=None, model=None,  # type: ignore[arg-type]
                     choice=model_choice("smollm2"))
     return run, [trial], [guess]

@@ -310,10 +310,10 @@ class RecallPanel(Vertical):
         self.query_one("#recall-status", Static).update(text)
 
     def _idle_text(self) -> str:
-        own = (f"; native is its own attention ({self.own_window}-token local layers)"
-               if self.own_window else "")
-        return (f"r or Run: ask {self.model.label} for a fact hidden at each depth of each "
-                f"length, and with no fact at all, under each strategy with window W{own}")
+        own = (f" · native: its own {self.own_window}-token local layers" if self.own_window
+               else "")
+        return (f"r: ask {self.model.label} for a fact hidden at each depth and length (and "
+                f"with none), under each strategy with window W{own}")
 
     # --- the highlighted cell -----------------------------------------------------------
 
@@ -359,6 +359,15 @@ def _progress_label(done: int, total: int, trial: Trial) -> str:
             f"{outcome}")
 
 
+BRIEF = 60  # characters of a no-fact answer shown when it does not hold the answer
+
+
+def _first_words(answer: str) -> str:
+    """The start of a reply that missed (a base model runs on for lines): its first line."""
+    line = answer.strip().split("\n")[0]
+    return line if len(line) <= BRIEF and line == answer.strip() else line[:BRIEF] + "…"
+
+
 def answer_content(run: RecallRun, trials: Sequence[Trial],
                    baselines: Sequence[Trial] = ()) -> Content:
     """Where the needle was, and each needle's question, expected answer and greedy reply,
@@ -381,6 +390,7 @@ def answer_content(run: RecallRun, trials: Sequence[Trial],
                   f"\n  answer: {printable(repr(trial.answer))}"]
         if guess is not None:
             said = "it says so anyway: not counted" if guess.recalled else "it cannot guess"
-            parts += [f"\n  with no fact in the text: {printable(repr(guess.answer))} ",
+            reply = guess.answer if guess.recalled else _first_words(guess.answer)
+            parts += [f"\n  with no fact in the text: {printable(repr(reply))} ",
                       (f"({said})", "bold" if guess.recalled else "dim")]
     return Content.assemble(*parts)
