@@ -71,6 +71,13 @@ class CtxlabApp(App[None]):
     def get_default_screen(self) -> Screen:
         return MainScreen()
 
+    async def on_event(self, event: events.Event) -> None:
+        """Drop input that arrives while the app shuts down: with no screen left, Textual
+        raises ScreenStackError for a key still in flight (a traceback on quitting)."""
+        if isinstance(event, (events.InputEvent, events.Paste)) and not self.screen_stack:
+            return
+        await super().on_event(event)
+
     @property
     def main(self) -> MainScreen:
         """The screen of tabs (under any dialog that is open)."""

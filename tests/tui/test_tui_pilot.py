@@ -325,3 +325,13 @@ async def test_the_inspector_names_the_tokens_on_screen_while_another_tokenizer_
         app.main.inspect(big)
         assert app.query_one(Inspector).fact("id") == str(int(view.spans.ids[big]))
         assert app.is_running
+
+
+async def test_a_key_in_flight_while_the_app_shuts_down_is_dropped(make_app) -> None:
+    """tui_bench's keys sometimes landed after the last screen was gone: ScreenStackError."""
+    from textual.events import Key
+
+    app = make_app()
+    assert not app.screen_stack  # as at the end of a shutdown
+    await app.on_event(Key("right", None))
+    await app.on_event(_paste("text"))
