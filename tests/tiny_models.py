@@ -20,12 +20,15 @@ def tiny_runtime(seed: int = 0, vocab: int = 50, d: int = 32, heads: int = 4, kv
     def rand(*shape: int, scale: float = 0.4) -> np.ndarray:
         return (rng.standard_normal(shape) * scale).astype(np.float32)
 
+    def linear(n_in: int, n_out: int) -> np.ndarray:  # drawn (in, out), stored (out, in)
+        return np.ascontiguousarray(rand(n_in, n_out).T)
+
     def norm(size: int) -> np.ndarray:
         return 1.0 + rand(size, scale=0.2)
 
     def layer() -> LayerWeights:
-        weights = LayerWeights(norm(d), rand(d, (heads + 2 * kv) * hd), rand(heads * hd, d),
-                               norm(d), rand(d, 2 * ffn), rand(ffn, d))
+        weights = LayerWeights(norm(d), linear(d, (heads + 2 * kv) * hd), linear(heads * hd, d),
+                               norm(d), linear(d, 2 * ffn), linear(ffn, d))
         if gemma_window is not None:
             weights.q_norm, weights.k_norm = norm(hd), norm(hd)
             weights.post_attn_norm, weights.post_mlp_norm = norm(d), norm(d)
@@ -39,4 +42,4 @@ def tiny_runtime(seed: int = 0, vocab: int = 50, d: int = 32, heads: int = 4, kv
                              global_every=3)
     embed = rand(vocab, d)
     return Transformer(ModelWeights(config, embed, [layer() for _ in range(n_layers)], norm(d),
-                                    embed.T, embed_scale=1.0 if gemma_window is None else d**0.5))
+                                    embed, embed_scale=1.0 if gemma_window is None else d**0.5))

@@ -21,7 +21,6 @@ from ctxlab.core.model.weights import (
     ModelError,
     ModelWeights,
     f32,
-    linear_in_out,
     llama_layer,
 )
 
@@ -126,8 +125,7 @@ def load_weights(gguf: GGUFFile, config: ModelConfig) -> ModelWeights:
             get(p + "ffn_down.weight", d, ffn), gemma_norms=norms,
         ))
     embed = f32(get("token_embd.weight", a.vocab_size, d))
-    head = embed.T if config.tied_embeddings else linear_in_out(
-        get("output.weight", a.vocab_size, d))
+    head = embed if config.tied_embeddings else f32(get("output.weight", a.vocab_size, d))
     return ModelWeights(config, embed, layers, f32(get("output_norm.weight", d)), head,
                         embed_scale=gemma3.embed_scale(d) if is_gemma else 1.0)
 

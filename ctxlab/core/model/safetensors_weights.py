@@ -26,7 +26,6 @@ from ctxlab.core.model.weights import (
     ModelError,
     ModelWeights,
     f32,
-    linear_in_out,
     llama_layer,
 )
 
@@ -233,7 +232,7 @@ def _llama(config: dict, tensors: dict[str, np.ndarray], directory: Path) -> Mod
             if has_bias else None, gemma_norms=gemma_norms,
         ))
     embed = f32(get("embed_tokens.weight", shape.vocab_size, d))
-    head = embed.T if tied else linear_in_out(get("lm_head.weight", shape.vocab_size, d))
+    head = embed if tied else f32(get("lm_head.weight", shape.vocab_size, d))
     return ModelWeights(cfg, embed, layers, f32(norm("norm.weight", d)), head,
                         embed_scale=gemma3.embed_scale(d) if is_gemma else 1.0)
 
@@ -242,7 +241,8 @@ GPT2_KEYS = ("n_head", "n_embd", "n_layer", "n_positions", "vocab_size")
 
 
 def _gpt2(config: dict, tensors: dict[str, np.ndarray], directory: Path) -> ModelWeights:
-    """GPT-2 stores Conv1D weights already as ``(in, out)``; q|k|v are fused in ``c_attn``."""
+    """GPT-2 stores Conv1D weights as ``(in, out)`` (turned to ``(out, in)`` here); q|k|v are
+    fused in ``c_attn``."""
     path = directory / "config.json"
     activation = config.get("activation_function", "gelu_new")
     if activation not in ("gelu_new", "gelu_pytorch_tanh"):
@@ -261,16 +261,16 @@ def _gpt2(config: dict, tensors: dict[str, np.ndarray], directory: Path) -> Mode
         p = f"h.{i}."
         layers.append(LayerWeights(
             attn_norm=f32(get(p + "ln_1.weight", d)), attn_norm_bias=f32(get(p + "ln_1.bias", d)),
-            qkv=f32(get(p + "attn.c_attn.weight", d, 3 * d)),
+            qkv=f32(get(p + "attn.c_attn.weight", d, 3 * d).T),
             qkv_bias=f32(get(p + "attn.c_attn.bias", 3 * d)),
-            out=f32(get(p + "attn.c_proj.weight", d, d)),
+            out=f32(get(p + "attn.c_proj.weight", d, d).T),
             out_bias=f32(get(p + "attn.c_proj.bias", d)),
             mlp_norm=f32(get(p + "ln_2.weight", d)), mlp_norm_bias=f32(get(p + "ln_2.bias", d)),
-            up=f32(get(p + "mlp.c_fc.weight", d, ffn)), up_bias=f32(get(p + "mlp.c_fc.bias", ffn)),
-            down=f32(get(p + "mlp.c_proj.weight", ffn, d)),
+            up=f32(get(p + "mlp.c_fc.weight", d, ffn).T), up_bias=f32(get(p + "mlp.c_fc.bias", ffn)),
+            down=f32(get(p + "mlp.c_proj.weight", ffn, d).T),
             down_bias=f32(get(p + "mlp.c_proj.bias", d)),
         ))
     embed = f32(get("wte.weight", shape.vocab_size, d))
-    return ModelWeights(cfg, embed, layers, f32(get("ln_f.weight", d)), embed.T,
+    return ModelWeights(cfg, embed, layers, f32(get("ln_f.weight", d)), embed,
                         final_norm_bias=f32(get("ln_f.bias", d)),
                         positions=f32(get("wpe.weight", shape.context_length, d)))

@@ -1,8 +1,10 @@
-"""Model weights as float32 arrays laid out for ``x @ W``, whatever file they came from.
+"""Model weights as float32 ``(out, in)`` matrices, whatever file they came from.
 
 Every loader (GGUF, safetensors Llama/Gemma 3, safetensors GPT-2) produces this
 one record, so the runtime has a single code path. Fused layouts (q|k|v,
 gate|up) are chosen here because they halve the number of matmuls per layer.
+Rows are output features, the layout GGUF and torch files use: a batch of a few
+rows multiplies fastest through it (``runtime.linear``).
 Norm weights are stored as the factor the runtime multiplies by: Gemma's
 RMSNorm scales by (1 + w), so its loaders store 1 + w.
 """
@@ -79,11 +81,11 @@ class ModelConfig:
 @dataclass
 class LayerWeights:
     attn_norm: np.ndarray
-    qkv: np.ndarray  # (d_model, (n_heads + 2 n_kv_heads) head_dim): [q | k | v]
-    out: np.ndarray  # (n_heads head_dim, d_model)
+    qkv: np.ndarray  # ((n_heads + 2 n_kv_heads) head_dim, d_model): [q | k | v]
+    out: np.ndarray  # (d_model, n_heads head_dim)
     mlp_norm: np.ndarray
-    up: np.ndarray  # llama: (d_model, 2 ffn) = [gate | up]; gpt2: (d_model, ffn)
-    down: np.ndarray  # (ffn, d_model)
+    up: np.ndarray  # llama: (2 ffn, d_model) = [gate | up]; gpt2: (ffn, d_model)
+    down: np.ndarray  # (d_model, ffn)
     # GPT-2 only: LayerNorm shifts and linear biases.
     attn_norm_bias: np.ndarray | None = None
     qkv_bias: np.ndarray | None = None
@@ -104,7 +106,7 @@ class ModelWeights:
     embed: np.ndarray  # (vocab, d_model)
     layers: list[LayerWeights]
     final_norm: np.ndarray
-    head: np.ndarray  # (d_model, vocab); a transposed view of ``embed`` when tied
+    head: np.ndarray  # (vocab, d_model); ``embed`` itself when tied
     final_norm_bias: np.ndarray | None = None
     positions: np.ndarray | None = None  # GPT-2's learned (context, d_model) table
     embed_scale: float = 1.0  # Gemma multiplies embeddings by sqrt(d_model)
@@ -124,11 +126,6 @@ def f32(array: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(array, dtype=np.float32)
 
 
-def linear_in_out(weight_out_in: np.ndarray) -> np.ndarray:
-    """A torch/GGUF ``(out, in)`` matrix as the contiguous ``(in, out)`` that ``x @ W`` wants."""
-    return f32(np.asarray(weight_out_in, dtype=np.float32).T)
-
-
 def llama_layer(attn_norm: np.ndarray, q: np.ndarray, k: np.ndarray, v: np.ndarray,
                 out: np.ndarray, mlp_norm: np.ndarray, gate: np.ndarray, up: np.ndarray,
                 down: np.ndarray, qkv_bias: np.ndarray | None = None,
@@ -143,11 +140,11 @@ def llama_layer(attn_norm: np.ndarray, q: np.ndarray, k: np.ndarray, v: np.ndarr
         f32, gemma_norms)
     return LayerWeights(
         attn_norm=f32(attn_norm),
-        qkv=linear_in_out(np.concatenate([q, k, v])),
-        out=linear_in_out(out),
+        qkv=f32(np.concatenate([q, k, v])),
+        out=f32(out),
         mlp_norm=f32(mlp_norm),
-        up=linear_in_out(np.concatenate([gate, up])),
-        down=linear_in_out(down),
+        up=f32(np.concatenate([gate, up])),
+        down=f32(down),
         qkv_bias=None if qkv_bias is None else f32(qkv_bias),
         q_norm=q_norm, k_norm=k_norm, post_attn_norm=post_attn, post_mlp_norm=post_mlp,
     )
