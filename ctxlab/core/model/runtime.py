@@ -12,16 +12,19 @@ the vocabulary projection costs as much as many layers.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Protocol
 
 import numpy as np
 
 from ctxlab.core.architecture import Architecture
+from ctxlab.core.model import threads
 from ctxlab.core.model.masks import AttentionMask
 from ctxlab.core.model.weights import LayerWeights, ModelWeights
 
 CAUSAL = AttentionMask()
 SMALL_BATCH = 128  # rows up to which ``linear`` takes the transposed product
+SPLIT_ROWS = 256  # output features from which ``linear`` splits a product over the cores
 QUERY_BLOCK = 256  # queries per attention block: bounds the score matrix, skips masked keys
 # exp() below about -87 gives float32 subnormals, which make the CPU 10-100x slower in the
 # following matmul. Weights this small are invisible next to the row's maximum weight of 1.
@@ -240,11 +243,18 @@ def linear(x: np.ndarray, weight: np.ndarray) -> np.ndarray:
 
     OpenBLAS multiplies a few rows (decoding, drafts, lockstep lanes) about twice as
     fast as ``weight @ x.T`` than as ``x @ weight.T``; from about ``SMALL_BATCH`` rows on,
-    both run alike.
+    both run alike. With BLAS on one thread (``threads.one_blas_thread``), the weight's
+    rows are split over the cores here instead.
     """
-    if x.shape[0] <= SMALL_BATCH:
+    if x.shape[0] > SMALL_BATCH:
+        return x @ weight.T
+    if not threads.blas_single() or weight.shape[0] < SPLIT_ROWS:
         return np.ascontiguousarray((weight @ x.T).T)
-    return x @ weight.T
+    out = np.empty((weight.shape[0], x.shape[0]), dtype=np.float32)
+    bounds = np.linspace(0, weight.shape[0], threads.WORKERS + 1).astype(int)
+    threads.run_all([partial(np.matmul, weight[lo:hi], x.T, out=out[lo:hi])
+                     for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)])
+    return np.ascontiguousarray(out.T)
 
 
 class Attention(Protocol):

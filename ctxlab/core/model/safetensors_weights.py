@@ -266,7 +266,8 @@ def _gpt2(config: dict, tensors: dict[str, np.ndarray], directory: Path) -> Mode
             out=f32(get(p + "attn.c_proj.weight", d, d).T),
             out_bias=f32(get(p + "attn.c_proj.bias", d)),
             mlp_norm=f32(get(p + "ln_2.weight", d)), mlp_norm_bias=f32(get(p + "ln_2.bias", d)),
-            up=f32(get(p + "mlp.c_fc.weight", d, ffn).T), up_bias=f32(get(p + "mlp.c_fc.bias", ffn)),
+            up=f32(get(p + "mlp.c_fc.weight", d, ffn).T),
+            up_bias=f32(get(p + "mlp.c_fc.bias", ffn)),
             down=f32(get(p + "mlp.c_proj.weight", ffn, d).T),
             down_bias=f32(get(p + "mlp.c_proj.bias", d)),
         ))
