@@ -12,9 +12,10 @@ Run: ``python benchmarks/model_bench.py [--models smollm2,gemma3-270m] [--strate
    baselines; 32 greedy tokens each) for each model: one by one (greedy with prompt-lookup
    drafts, the grid's old path) against all trials in lockstep (one matrix product per weight
    per step, sharing the template + haystack cache): decoded tokens per second of decode, and
-   whether both give the same tokens. llama.cpp decodes SmolLM2 at 91-102 tok/s here.
+   whether both give the same tokens; then, when ``llama_cpp`` (llama-cpp-python) imports,
+   llama.cpp's own single-stream greedy decode of the same GGUF, for comparison.
 4. A needle grid of 5 depths x 4 lengths (256 .. 2048 tokens) on the first model, timed.
-Targets: prefill at 1024 tokens >= 50 % of peak; batched decode above llama.cpp's 102 tok/s;
+Targets: prefill at 1024 tokens >= 50 % of peak; batched decode above llama.cpp's;
 the grid < 90 s on 2 cores.
 """
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 
 import numpy as np
@@ -136,6 +138,37 @@ def bench_decode(model) -> dict:
             "same_tokens": sum(g.ids == ids for g, ids in zip(together, alone, strict=True))}
 
 
+def bench_llama_cpp(model, name: str) -> dict | None:
+    """llama.cpp's single-stream greedy decode on the same GGUF, through ``llama-cpp-python``
+    (benchmark only; None when it is not installed or the model is not a bundled GGUF): one
+    grid trial per length (needle at mid depth), prompt evaluated untimed, then
+    ``DECODE_TOKENS`` tokens one by one, timed."""
+    try:
+        from llama_cpp import Llama
+    except ImportError:
+        return None
+    from ctxlab.core import assets
+    from ctxlab.core.model.loader import bundled
+
+    entry = bundled(name)
+    if entry is None:
+        return None
+    llm = Llama(model_path=str(assets.asset_path(entry.asset)), n_ctx=max(GRID_LENGTHS) + 512,
+                n_threads=os.cpu_count() or 1, verbose=False, logits_all=False)
+    prompts = grid_prompts(model)[2 : len(GRID_DEPTHS) * len(GRID_LENGTHS) : len(GRID_DEPTHS)]
+    seconds, tokens = 0.0, 0
+    for ids in prompts:
+        llm.reset()
+        llm.eval([int(t) for t in ids])
+        start = time.perf_counter()
+        for _ in range(DECODE_TOKENS):
+            llm.eval([llm.sample(top_k=1, top_p=1.0, temp=0.0, repeat_penalty=1.0)])
+        seconds += time.perf_counter() - start
+        tokens += DECODE_TOKENS
+    return {"trials": len(prompts), "tokens": tokens, "seconds": round(seconds, 2),
+            "tokens_per_s": round(tokens / seconds, 1), "threads": os.cpu_count() or 1}
+
+
 def bench_grid(model, strategies: list[str], window: int) -> dict:
     from ctxlab.core.probes.context import Strategy
     from ctxlab.core.probes.needles import load_haystack, load_needles
@@ -202,6 +235,12 @@ def main() -> None:
                   f"one by one {decode['one_by_one']['tokens_per_s']:.1f} tok/s, in lockstep "
                   f"{decode['batched']['tokens_per_s']:.1f} tok/s; same tokens in "
                   f"{decode['same_tokens']}/{decode['trials']} trials")
+            reference = bench_llama_cpp(model, name)
+            if reference is not None:
+                decode["llama_cpp"] = reference
+                print(f"  llama.cpp single-stream decode, same GGUF, {reference['trials']} grid "
+                      f"trials x {DECODE_TOKENS} tokens on {reference['threads']} threads: "
+                      f"{reference['tokens_per_s']:.1f} tok/s")
         if not args.no_grid and "grid" not in figures:
             grid = bench_grid(model, args.strategies.split(","), args.window)
             print(f"  needle grid {len(GRID_DEPTHS)} depths x {len(GRID_LENGTHS)} lengths x "
