@@ -13,6 +13,7 @@ from ctxlab.tui.token_rows import Look
 from ctxlab.tui.widgets.compare import ComparePanel
 from ctxlab.tui.widgets.inspector import Inspector
 from ctxlab.tui.widgets.token_view import TokenView
+from tests.tui.conftest import FIXED_TEXT
 from ctxlab.tui.widgets.truncate_panel import TruncatePanel
 from ctxlab.tui.widgets.windows_panel import WindowsPanel
 
@@ -335,3 +336,31 @@ async def test_a_key_in_flight_while_the_app_shuts_down_is_dropped(make_app) -> 
     assert not app.screen_stack  # as at the end of a shutdown
     await app.on_event(Key("right", None))
     await app.on_event(_paste("text"))
+
+
+# Everything a user may press that needs no model: tabs, the look, the cursor, the cut, edit
+# mode (typing, deleting), the dialogs and their ways out (quitting is tested on its own).
+MASHABLE = ["1", "2", "3", "4", "5", "6", "t", "w", "c", "x", "e", "escape", "escape", "right",
+            "left", "up", "down", "pageup", "pagedown", "home", "end", "plus", "minus", "m",
+            "full_stop", "comma", "tab", "shift+tab", "enter", "backspace", "a", "[",
+            "question_mark", "ctrl+t", "ctrl+p", "o", "ctrl+e"]
+
+
+async def test_random_keys_never_crash_the_app(make_app, tmp_path) -> None:
+    """Seeded key mashing over every tab at 80x24, dialogs included: still running, still
+    answering, and the document only ever changed by what was typed in edit mode."""
+    import random
+
+    rng = random.Random(7)
+    app = make_app()
+    app.export_dir = tmp_path
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.settled()
+        for _ in range(150):
+            await pilot.press(rng.choice(MASHABLE))
+        while len(app.screen_stack) > 1:  # a dialog may be open: leave it
+            await pilot.press("escape")
+        await app.settled()
+        assert app.is_running and app.main.active_tab()
+        typed = {key for key in MASHABLE if len(key) == 1} | set("+-.,?\n\t")
+        assert set(app.session.document.text) <= set(FIXED_TEXT) | typed
