@@ -13,9 +13,9 @@ from ctxlab.tui.token_rows import Look
 from ctxlab.tui.widgets.compare import ComparePanel
 from ctxlab.tui.widgets.inspector import Inspector
 from ctxlab.tui.widgets.token_view import TokenView
-from tests.tui.conftest import FIXED_TEXT
 from ctxlab.tui.widgets.truncate_panel import TruncatePanel
 from ctxlab.tui.widgets.windows_panel import WindowsPanel
+from tests.tui.conftest import FIXED_TEXT
 
 SIZE = (120, 40)
 
