@@ -82,7 +82,7 @@ async def test_m_picks_gemma_and_recall_the_overlay_and_the_status_name_it(make_
         await app.settled()
         assert panel.run is not None and panel.run.model.name == "tiny-gemma"
         summary = str(panel.query_one("#recall-status").render())
-        assert summary.startswith("Gemma 3 270M: 4 of 4 trials")
+        assert "· 4 of 4 trials · greedy answers from Gemma 3 270M ·" in summary
         assert "Gemma 3 270M" in str(panel.query_one("#recall-answer").render())
         assert tiny_models == ["gemma3-270m"] * 3  # picked, scored, recalled: one model
 
@@ -103,6 +103,28 @@ async def test_a_failed_load_is_one_notification_and_keeps_the_model(make_app, t
         assert panel.model.name == "smollm2"
         assert panel.query_one("#recall-model").value == "smollm2"
         assert panel.query_one("#recall-strategies").value.startswith("full,")
+
+
+def test_a_model_not_yet_downloaded_is_fetched_with_progress_and_its_terms(monkeypatch):
+    from ctxlab.core.local_models import ModelChoice, model_choice
+    from ctxlab.core.model import loader
+
+    def fetch(name, *, fetch, progress):
+        assert (name, fetch) == ("gemma3-270m", True)
+        progress(253_000_000, 253_113_024)
+        return "the model"
+
+    monkeypatch.setattr(ModelChoice, "downloaded", lambda self: False)
+    monkeypatch.setattr(loader, "load_model", fetch)
+    reports, notes = [], []
+    loaded = model_loading.load_local_model(model_choice("gemma3-270m"), reports.append,
+                                            lambda text, seconds: notes.append((text, seconds)))
+    assert loaded == "the model"
+    assert reports == ["fetching Gemma 3 270M (253 MB, once)…",
+                       "fetching Gemma 3 270M: 253 of 253 MB"]
+    (fetching, _), (terms, seconds) = notes
+    assert fetching.startswith("Fetching Gemma 3 270M, base (253 MB, Gemma Terms of Use) once")
+    assert "ai.google.dev/gemma/terms" in terms and seconds == model_loading.TERMS_SECONDS
 
 
 def _failing(choice, report, announce):

@@ -118,12 +118,15 @@ def test_snapshot_recall_tab_after_a_tiny_run(snap_compare, make_app) -> None:
 SKY = Needle("sky", "The sky over the harbour is blue.", "What colour is the sky?", "blue")
 
 
-async def test_a_recall_the_baseline_guesses_is_marked_as_not_counting(make_app, monkeypatch):
-    """SmolLM2 says the sky is blue with no fact in the text: that cell's ✓ does not count."""
+def test_snapshot_a_recall_the_baseline_guesses_is_marked_as_not_counting(
+        snap_compare, make_app, monkeypatch) -> None:
+    """SmolLM2 says the sky is blue with no fact in the text: that cell's ✓ does not count
+    (at 80x24, where the form takes two rows)."""
     require_asset(MODEL)
     monkeypatch.setattr(needles, "load_needles", lambda: [SKY])
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+
+    async def run_before(pilot) -> None:
+        app = pilot.app
         panel = await run_grid(pilot, depths="100", lengths="80", strategies="full")
         heatmap = app.query_one(RecallHeatmap)
         (trial,) = heatmap.trials_at(Coordinate(0, 0))
@@ -136,6 +139,8 @@ async def test_a_recall_the_baseline_guesses_is_marked_as_not_counting(make_app,
         answer = str(app.query_one("#recall-answer").render())
         assert "guessed ✓*" in answer and "it says so anyway: not counted" in answer
 
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)
+
 
 def test_baselines_stay_out_of_the_heatmap_and_mark_only_their_own_column() -> None:
     heatmap = RecallHeatmap()
@@ -146,7 +151,7 @@ def test_baselines_stay_out_of_the_heatmap_and_mark_only_their_own_column() -> N
                      baseline=True)]
 
     class Recorded(RecallHeatmap):
-        def update_cell(self, row, column, value, **kwargs):
+        def update_cell(self, row, column, value, **kwargs):  # no table to draw into
             cells[(row, column)] = value
 
     cells: dict = {}

@@ -74,9 +74,10 @@ class RecallHeatmap(DataTable):
         cells = [(t.strategy, t.depth, t.length) for t in new if not t.baseline]
         cells += [(strategy, depth, length) for strategy, length in self.blocks
                   if (strategy, length) in columns for depth in self.depths]
-        for strategy, depth, length in dict.fromkeys(cells):
+        for strategy, depth, length in dict.fromkeys(cells):  # "✓* -11.0" is wider than "80 tok"
             self.update_cell(repr(depth), f"{strategy}|{length}",
-                             cell_text(self._matching(strategy, depth, length), self.result))
+                             cell_text(self._matching(strategy, depth, length), self.result),
+                             update_width=True)
 
     def baselines_at(self, coordinate: Coordinate) -> list[Trial]:
         """The no-fact trials of the column at ``coordinate`` (none before they ran)."""

@@ -287,7 +287,8 @@ class RecallPanel(Vertical):
         self.show_cell(heatmap.cursor_coordinate)
 
     def _summary(self, result: RecallResult) -> str:
-        """What ran, what counts, and which model answered."""
+        """What counts first (a narrow bar shows only that), then what ran and which model
+        answered."""
         trials = [t for t in result.trials if not t.baseline]
         baselines = len(result.trials) - len(trials)
         hits = sum(t.recalled for t in trials)
@@ -297,8 +298,8 @@ class RecallPanel(Vertical):
                    else "none guessed with no fact" if baselines
                    else "the no-fact baseline did not run")
         model = self.run.choice.label if self.run is not None else self.model.label
-        return (f"{model}: {len(result.trials)} of {self.total} trials{state}, {hits} recalled, "
-                f"{verdict} · greedy answers · arrows pick a cell · r runs again")
+        return (f"{hits} recalled, {verdict} · {len(result.trials)} of {self.total} trials"
+                f"{state} · greedy answers from {model} · arrows pick a cell · r runs again")
 
     def _set_running(self, running: bool) -> None:
         self.running = running
