@@ -25,7 +25,7 @@ from ctxlab.core.model.weights import LayerWeights, ModelWeights
 CAUSAL = AttentionMask()
 SMALL_BATCH = 128  # rows up to which ``linear`` takes the transposed product
 SPLIT_ROWS = 256  # output features from which ``linear`` splits a product over the cores
-QUERY_BLOCK = 256  # queries per attention block: bounds the score matrix, skips masked keys
+QUERY_BLOCK = 128  # queries per attention block: bounds the score matrix, skips masked keys
 # exp() below about -87 gives float32 subnormals, which make the CPU 10-100x slower in the
 # following matmul. Weights this small are invisible next to the row's maximum weight of 1.
 EXP_FLOOR = np.float32(-80.0)
