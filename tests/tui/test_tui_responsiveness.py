@@ -9,15 +9,12 @@ import inspect
 import threading
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from textual.app import App, ComposeResult
-from textual.document._document import Document
-from textual.document._wrapped_document import WrappedDocument
+from textual.widgets.text_area import WrappedDocument
 
 from ctxlab.core.tokenizers import registry
 from ctxlab.core.tokenizers.elsewhere import ElsewhereTokenizer
-from ctxlab.tui.widgets.editor import DocumentEditor, _HeightOnce
+from ctxlab.tui.widgets.editor import DocumentEditor
 from ctxlab.tui.widgets.inspector import LOADING, Inspector
 from ctxlab.tui.widgets.truncate_panel import TruncatePanel
 
@@ -120,22 +117,3 @@ async def test_the_editor_remembers_its_text_and_height_only_until_the_next_chan
             await pilot.pause()
             assert editor.text == editor.document.newline.join(editor.document.lines)
             assert editor.wrapped_document.height == rows_of(editor)
-
-
-lines = st.lists(st.one_of(st.text(alphabet=" ab-.~" + "x" * 4, max_size=60),
-                           st.text(alphabet=" a\té東\x01", max_size=30)), max_size=12)
-
-
-@settings(max_examples=300, deadline=None)
-@given(lines=lines, width=st.integers(0, 25), tab_width=st.sampled_from([2, 4, 8]))
-def test_the_editor_wraps_every_line_exactly_as_textual_does(lines, width, tab_width) -> None:
-    """ASCII lines take a shortcut (0.58 -> 0.24 s for 1 MB); every row must stay Textual's."""
-    document = Document("\n".join(lines))
-    textual = WrappedDocument(document, width, tab_width)
-    ours = WrappedDocument(document, 0, tab_width)
-    ours.__class__ = _HeightOnce
-    ours.wrap(width, tab_width)
-    for field in ("_wrap_offsets", "_offset_to_line_info", "_line_index_to_offsets",
-                  "_tab_width_cache"):
-        assert getattr(ours, field) == getattr(textual, field), field
-    assert ours.height == textual.height
