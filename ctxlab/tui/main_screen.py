@@ -342,8 +342,11 @@ class MainScreen(Screen):
         self._show_mode()
 
     def action_view_tokens(self) -> None:
+        """Escape: leave edit mode, or a form's field, so the tab and look keys work again."""
         if self.editing:
             self.action_toggle_edit()
+        elif isinstance(self.focused, Input):
+            self.set_focus(None)
 
     def action_next_tokenizer(self) -> None:
         session = self.ctxlab.session

@@ -364,3 +364,17 @@ async def test_random_keys_never_crash_the_app(make_app, tmp_path) -> None:
         assert app.is_running and app.main.active_tab()
         typed = {key for key in MASHABLE if len(key) == 1} | set("+-.,?\n\t")
         assert set(app.session.document.text) <= set(FIXED_TEXT) | typed
+
+
+async def test_escape_leaves_a_form_field_so_the_tab_keys_work_again(make_app) -> None:
+    """On the Size tab the field took every key, digits and q included, and Escape did not
+    let go: a newcomer could not get back to the tokens."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await app.settled()
+        await pilot.press("6")
+        assert isinstance(app.focused, Input)
+        await pilot.press("1")  # typed into the field
+        assert app.main.active_tab() == "size"
+        await pilot.press("escape", "1")
+        assert app.main.active_tab() == "tokens"
