@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from ctxlab.commands.errors import EXIT_INPUT, CtxlabError, friendly_errors
+from ctxlab.commands.model import MODEL_HELP
 
 DEFAULT_MAX_SESSIONS = 4
 INSTALL_HINT = 'ctxlab serve needs textual-serve: pip install "ctxlab[serve]"'
@@ -31,6 +32,8 @@ INSTALL_HINT = 'ctxlab serve needs textual-serve: pip install "ctxlab[serve]"'
               help="With --lesson: open at this step.")
 @click.option("-t", "--tokenizer", "tokenizers", multiple=True, metavar="NAME",
               help="Tokenizer(s) to show and compare. Repeatable.")
+@click.option("-m", "--model", metavar="NAME",
+              help="The local model every session starts with: " + MODEL_HELP)
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Interface to listen on; anything but localhost lets others connect.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
@@ -40,14 +43,14 @@ INSTALL_HINT = 'ctxlab serve needs textual-serve: pip install "ctxlab[serve]"'
               show_default=True, help="Browser tabs served at once (one app process each).")
 @friendly_errors
 def command(file: str | None, sample: str | None, lesson: str | None, step: int,
-            tokenizers: tuple[str, ...], host: str, port: int, public_url: str | None,
-            max_sessions: int) -> None:
+            tokenizers: tuple[str, ...], model: str | None, host: str, port: int,
+            public_url: str | None, max_sessions: int) -> None:
     """Serve the TUI on FILE, a sample or a lesson to web browsers (one app per tab)."""
     if importlib.util.find_spec("textual_serve") is None:
         raise CtxlabError(INSTALL_HINT)
     if sum(x is not None for x in (file, sample, lesson)) > 1:
         raise CtxlabError("give one of FILE, --sample and --lesson")
-    app_args, title = _app_args(file, sample, lesson, step, tokenizers)
+    app_args, title = _app_args(file, sample, lesson, step, tokenizers, model)
     if file:  # the one file on this disk its sessions may open (they inherit the environment)
         from ctxlab.tui.delivery import SERVED_FILE_ENV
 
@@ -69,14 +72,18 @@ def command(file: str | None, sample: str | None, lesson: str | None, step: int,
 
 
 def _app_args(file: str | None, sample: str | None, lesson: str | None, step: int,
-              tokenizers: tuple[str, ...]) -> tuple[list[str], str]:
+              tokenizers: tuple[str, ...], model: str | None) -> tuple[list[str], str]:
     """The ``ctxlab`` arguments each session runs, checked now so a typo fails here, once."""
-    options = [arg for name in tokenizers for arg in ("-t", name)]
+    from ctxlab.core.local_models import model_choice
+
+    # ModelError and LessonError are UserErrors: one line
+    model_options = ["--model", model_choice(model).name] if model else []
+    options = [arg for name in tokenizers for arg in ("-t", name)] + model_options
     if lesson is not None:
         from ctxlab.core.lessons.loader import load_lesson
 
-        found = load_lesson(lesson)  # LessonError is a UserError: one line
-        return (["lesson", lesson, "--step", str(step)],
+        found = load_lesson(lesson)
+        return (["lesson", lesson, "--step", str(step), *model_options],
                 f"ctxlab · lesson {found.number}: {found.title}")
     from ctxlab.core.documents import DocumentError, read_path, read_sample
 

@@ -60,10 +60,12 @@ class LessonApp(CtxlabApp):
         Binding("p", "lesson_step(-1)", "Previous step", id="ctxlab.lesson.previous"),
     ]
 
-    def __init__(self, settings: Settings | None, lesson: Lesson, start: int = 0) -> None:
+    def __init__(self, settings: Settings | None, lesson: Lesson, start: int = 0,
+                 model: str | None = None) -> None:
         super().__init__(settings)
         self.lesson = lesson
-        self.lesson_run = LessonRun(lesson)
+        self.lesson_model = model  # runs the steps that name no model (None: the default)
+        self.lesson_run = LessonRun(lesson, model)
         self.step_index = start  # 0-based; clamped when shown
         self.result: StepResult | None = None  # the observation of the step on screen
         self._observing_since = 0.0  # when the step on screen started its observation
@@ -76,7 +78,7 @@ class LessonApp(CtxlabApp):
     async def start_lesson(self, lesson: Lesson) -> None:
         """Leave this lesson for ``lesson``, at its first step (from the palette)."""
         self.workers.cancel_group(self, "lesson")
-        self.lesson, self.lesson_run = lesson, LessonRun(lesson)
+        self.lesson, self.lesson_run = lesson, LessonRun(lesson, self.lesson_model)
         await self.show_step(0)
 
     async def action_lesson_step(self, delta: int) -> None:
@@ -107,7 +109,8 @@ class LessonApp(CtxlabApp):
         elif step.show in ("tokens", "languages"):
             await self.set_compare(list(step.get("tokenizers")))
         elif step.show == "ask":  # the document in the tokens of the model that reads it
-            tokenizer = model_choice(step.get("model") or DEFAULT_MODEL).tokenizer
+            model = step.get("model") or self.lesson_model or DEFAULT_MODEL
+            tokenizer = model_choice(model).tokenizer
             if _step_tab(step) == "truncate":  # grey out what the model cannot see
                 self.set_truncation(budget=step.get("window"), strategy=step.get("strategy"))
         elif step.show == "chat":
@@ -219,9 +222,11 @@ def _document(step: Step) -> str:
     return step_text(step)
 
 
-def run_lesson_app(settings: Settings | None, lesson: Lesson | None, start: int = 0) -> None:
-    """Open the TUI in lesson mode at step ``start`` (the first lesson when none is named)."""
+def run_lesson_app(settings: Settings | None, lesson: Lesson | None, start: int = 0,
+                   model: str | None = None) -> None:
+    """Open the TUI in lesson mode at step ``start`` (the first lesson when none is named),
+    ``model`` running the steps that name none."""
     from ctxlab.core.lessons.loader import list_lessons
     from ctxlab.tui.launch import run_app
 
-    run_app(LessonApp(settings, lesson or list_lessons()[0], start))
+    run_app(LessonApp(settings, lesson or list_lessons()[0], start, model))

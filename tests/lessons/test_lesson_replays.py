@@ -97,7 +97,9 @@ def test_print_verify_passes_and_a_tampered_recording_fails(tmp_path):
 def test_bad_lesson_arguments_fail_with_one_line():
     for args, message in [(("nope", "--print"), "no lesson 'nope'"),
                           (("--print",), "--print needs a lesson name"),
-                          (("1", "--verify"), "--verify and --record work with --print")]:
+                          (("1", "--verify"), "--verify and --record work with --print"),
+                          (("2", "--print", "--verify", "-m", "gemma3-270m"), "drop --model"),
+                          (("2", "--print", "--model", "nope"), "unknown model 'nope'")]:
         out = lesson_cli(*args)
         assert out.returncode == 2, args
         lines = out.stderr.strip().splitlines()

@@ -34,6 +34,7 @@ def test_without_the_extra_says_how_to_install(monkeypatch) -> None:
     (("--lesson", "nope"), "no lesson 'nope'"),
     (("missing.txt",), "cannot open"),
     (("--sample", "dragon_story", "--lesson", "dragon-colour"), "give one of FILE"),
+    (("--sample", "dragon_story", "--model", "nope"), "unknown model 'nope'"),
 ])
 def test_bad_input_is_one_line_before_anything_listens(args, says) -> None:
     result = run(*args, "--port", str(free_port()))
@@ -71,6 +72,20 @@ def test_other_interfaces_warn_and_sessions_run_the_lesson(monkeypatch) -> None:
     assert server.command.startswith("exec ")  # the shell becomes the app: one process a tab
     assert server.command.endswith("-m ctxlab lesson dragon-colour --step 2")
     assert server.max_sessions == 3 and server.title.startswith("ctxlab · lesson 2:")
+
+
+@pytest.mark.parametrize(("args", "session"), [
+    (("--lesson", "dragon-colour", "-m", "gemma3"), "lesson dragon-colour --step 1 --model "
+                                                    "gemma3-270m"),
+    (("--sample", "dragon_story", "-t", "o200k_base", "--model", "gemma3-270m"),
+     "open --sample dragon_story -t o200k_base --model gemma3-270m"),
+])
+def test_every_session_starts_with_the_model_chosen(monkeypatch, args, session) -> None:
+    started = []
+    monkeypatch.setattr(ClassroomServer, "serve", lambda self: started.append(self))
+    result = run(*args, "--port", str(free_port()))
+    assert result.exit_code == 0, result.output
+    assert started[0].command.endswith(f"-m ctxlab {session}")
 
 
 def test_localhost_does_not_warn(monkeypatch) -> None:

@@ -23,9 +23,11 @@ MAX_ANSWER_TOKENS = 12  # a one-line answer; every extra token is a full decode 
 
 
 class ModelPool:
-    """Each model a lesson uses, loaded once, with its own prefix cache (steps share starts)."""
+    """Each model a lesson uses, loaded once, with its own prefix cache (steps share starts).
+    A step that names no model gets ``default`` (``None``: ctxlab's default model)."""
 
-    def __init__(self) -> None:
+    def __init__(self, default: str | None = None) -> None:
+        self.default = default
         self._loaded_models: dict[str | None, tuple[Any, Any]] = {}  # name -> (model, PrefixCache)
 
     def model(self, name: str | None = None):
@@ -37,6 +39,7 @@ class ModelPool:
     def _loaded(self, name: str | None) -> tuple[Any, Any]:
         from ctxlab.core.model.prefixes import PrefixCache
 
+        name = name or self.default
         if name not in self._loaded_models:
             model = load_local_model(name)
             self._loaded_models[name] = model, PrefixCache(model.runtime)
@@ -79,7 +82,7 @@ def observe_ask(lesson: Lesson, step: Step, models: ModelPool) -> Observed:
     model, prefixes = models.model(step.get("model")), models.prefixes(step.get("model"))
     context = step_text(step)
     asked = questions(step.get("document"))
-    strategy = probe_strategy(step)
+    strategy = _as_trained(probe_strategy(step), step, model)
     prompts = [build_prompt(model, context, q.text) for q in asked]
     try:
         views = _views(prompts, strategy)
@@ -113,6 +116,21 @@ def observe_ask(lesson: Lesson, step: Step, models: ModelPool) -> Observed:
     return observation, lines
 
 
+def _as_trained(strategy, step: Step, model):
+    """A step that names no model and asks for the full text gets it as the model reads it.
+
+    Such a step was written for SmolLM2, where every layer sees everything. Run with
+    ``--model gemma3-270m`` it means Gemma's own pattern: forcing its 512-token local
+    layers to attend further than they were trained to makes it babble ("of the.\n\nthe.").
+    """
+    from ctxlab.core.probes.context import Strategy
+
+    trained_local = model.runtime.config.local_window is not None
+    if strategy.kind == "full" and trained_local and not step.get("model"):
+        return Strategy("native")
+    return strategy
+
+
 def _views(prompts: list, strategy) -> list:
     """Each prompt under ``strategy``; truncation cuts the context once, for the longest question.
 
@@ -136,7 +154,7 @@ def _describe(strategy) -> str:
         return f"truncated to {strategy.window:,} tokens ({strategy.record.label})"
     if strategy.record.needs_window:
         return f"{strategy.kind} attention window of {strategy.window:,} tokens"
-    return "full context"
+    return "full context" if strategy.kind == "full" else f"full context, {strategy.record.label}"
 
 
 def observe_needles(lesson: Lesson, step: Step, models: ModelPool) -> Observed:

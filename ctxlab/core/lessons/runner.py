@@ -38,13 +38,20 @@ def needs_model(lesson: Lesson) -> bool:
     return any(step.show in MODEL_SHOWS for step in lesson.steps)
 
 
-def models_used(lesson: Lesson) -> list[str | None]:
-    """The local models the lesson's steps run (``None``: the default, SmolLM2), in order."""
+def models_used(lesson: Lesson, default: str | None = None) -> list[str | None]:
+    """The local models the lesson's steps run, in order. A step that names none runs
+    ``default`` (``None``: ctxlab's default model, SmolLM2)."""
     used: dict[str | None, None] = {}
     for step in lesson.steps:
         if step.show in MODEL_SHOWS:
-            used.update(dict.fromkeys(step.get("models") or [step.get("model")]))
+            used.update(dict.fromkeys(step.get("models") or [step.get("model") or default]))
     return list(used)
+
+
+def runs_default_model(lesson: Lesson) -> bool:
+    """Whether some model step names no model, so a ``--model`` choice changes the lesson."""
+    return any(step.show in MODEL_SHOWS and not (step.get("model") or step.get("models"))
+               for step in lesson.steps)
 
 
 class LessonRun:
@@ -53,8 +60,9 @@ class LessonRun:
     The TUI moves back and forth between steps; going back must not rerun the model.
     """
 
-    def __init__(self, lesson: Lesson) -> None:
+    def __init__(self, lesson: Lesson, model: str | None = None) -> None:
         self.lesson = lesson
+        self.model = model  # runs the steps that name no model; None: ctxlab's default
         self._models: ModelPool | None = None
         self._results: dict[int, StepResult] = {}
 
@@ -71,7 +79,7 @@ class LessonRun:
             from ctxlab.core.lessons import model_steps
 
             if self._models is None:
-                self._models = model_steps.ModelPool()
+                self._models = model_steps.ModelPool(self.model)
             return getattr(model_steps, f"observe_{step.show}")(self.lesson, step, self._models)
         if step.show in SCALE_SHOWS:
             from ctxlab.core.lessons import scale_steps
@@ -82,9 +90,9 @@ class LessonRun:
         return getattr(text_steps, f"observe_{step.show}")(self.lesson, step)
 
 
-def run_lesson(lesson: Lesson) -> Iterator[StepResult]:
-    """Each step's result, in order, as soon as it is known."""
-    run = LessonRun(lesson)
+def run_lesson(lesson: Lesson, model: str | None = None) -> Iterator[StepResult]:
+    """Each step's result, in order, as soon as it is known (``model``: see ``LessonRun``)."""
+    run = LessonRun(lesson, model)
     for index in range(len(lesson.steps)):
         yield run.step(index)
 
