@@ -17,6 +17,8 @@ def test_parts_deal_every_index_once_and_balance_the_weights(monkeypatch):
     loads = [sum(weights[i] for i in part) for part in dealt]
     assert max(loads) - min(loads) <= max(weights) // 2
     assert threads.parts(2) == [[0], [1]]
+    assert threads.spans(10) == [(0, 3), (3, 6), (6, 10)]
+    assert threads.spans(2) == [(0, 1), (1, 2)]
 
 
 @pytest.mark.parametrize("rows", [1, 9, SMALL_BATCH, SMALL_BATCH + 1])

@@ -4,16 +4,17 @@ One code path runs Llama-family models (RMSNorm, RoPE, grouped-query
 attention, SwiGLU), Gemma 3 (the same plus per-head QK-norm, norms after
 attention and MLP, GeGLU, embeddings scaled by sqrt(d), and local layers with
 their own window and RoPE base) and GPT-2 (LayerNorm, learned positions, GELU). Everything
-is float32; q|k|v and gate|up are single matmuls; all heads of a block of
-queries are one batched matmul; logits are computed only where asked, because
-the vocabulary projection costs as much as many layers.
+is float32; q|k|v and gate|up are single matmuls; the query heads that share a KV
+head are one matmul per block of queries; logits are computed only where asked,
+because the vocabulary projection costs as much as many layers. A forward pass runs
+OpenBLAS on one thread and splits its own work over the cores (``threads``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
@@ -110,8 +111,9 @@ class Transformer:
         ids = np.asarray(ids, dtype=np.int64)
         start, end = cache.length, cache.length + int(ids.shape[0])
         cache.reserve(end - start)
-        x = self.run_layers(ids, np.arange(start, end), _CacheAttention(self, cache, mask, start),
-                            should_cancel)
+        with threads.one_blas_thread():  # the layers split their own work over the cores
+            x = self.run_layers(ids, np.arange(start, end),
+                                _CacheAttention(self, cache, mask, start), should_cancel)
         cache.length = end
         if outputs_at is None:
             return np.empty((0, self.config.arch.d_model), dtype=np.float32)
@@ -244,17 +246,23 @@ def linear(x: np.ndarray, weight: np.ndarray) -> np.ndarray:
 
     OpenBLAS multiplies a few rows (decoding, drafts, lockstep lanes) about twice as
     fast as ``weight @ x.T`` than as ``x @ weight.T``; from about ``SMALL_BATCH`` rows on,
-    both run alike. With BLAS on one thread (``threads.one_blas_thread``), the weight's
-    rows are split over the cores here instead.
+    both run alike. With BLAS on one thread (``threads.one_blas_thread``), the product is
+    split over the cores here instead: by the rows of ``x`` for a prefill, by the weight's
+    rows for a few rows.
     """
-    if x.shape[0] > SMALL_BATCH:
-        return x @ weight.T
+    rows = x.shape[0]
+    if rows > SMALL_BATCH:
+        if not threads.blas_single():
+            return x @ weight.T
+        out = np.empty((rows, weight.shape[0]), dtype=np.float32)
+        threads.run_all([partial(np.matmul, x[lo:hi], weight.T, out=out[lo:hi])
+                         for lo, hi in threads.spans(rows)])
+        return out
     if not threads.blas_single() or weight.shape[0] < SPLIT_ROWS:
         return np.ascontiguousarray((weight @ x.T).T)
-    out = np.empty((weight.shape[0], x.shape[0]), dtype=np.float32)
-    bounds = np.linspace(0, weight.shape[0], threads.WORKERS + 1).astype(int)
+    out = np.empty((weight.shape[0], rows), dtype=np.float32)
     threads.run_all([partial(np.matmul, weight[lo:hi], x.T, out=out[lo:hi])
-                     for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)])
+                     for lo, hi in threads.spans(weight.shape[0])])
     return np.ascontiguousarray(out.T)
 
 
@@ -273,7 +281,7 @@ class _CacheAttention:
                  start: int) -> None:
         self.config, self.arch = runtime.config, runtime.config.arch
         self.cache, self.mask, self.start = cache, mask, start
-        self.blocks: dict[AttentionMask, list] = {}  # per layer mask, shared by its layers
+        self.blocks: dict[AttentionMask, list[_Block]] = {}  # per layer mask, shared by its layers
 
     def __call__(self, index: int, q: np.ndarray, k: np.ndarray, v: np.ndarray) -> np.ndarray:
         end = self.start + q.shape[0]
@@ -286,42 +294,46 @@ class _CacheAttention:
         return _attend(self.arch, q, keys, values, self.blocks[layer_mask])
 
 
-def _attend(a: Architecture, q: np.ndarray, keys: np.ndarray, values: np.ndarray, blocks: list
-            ) -> np.ndarray:
-    """Grouped-query attention: each KV head serves ``group`` query heads in one matmul."""
+def _attend(a: Architecture, q: np.ndarray, keys: np.ndarray, values: np.ndarray,
+            blocks: list[_Block]) -> np.ndarray:
+    """Grouped-query attention, one task per (query block, KV head), dealt over the cores.
+
+    A KV head serves its ``group`` query heads in one product (their rows stacked). With
+    head_dim 64 OpenBLAS runs these K=64 products at a third of its peak, and threaded it
+    waits on its other thread for each of them; one core per task, from product through
+    softmax to product, keeps both cores busy and the scores in cache.
+    """
     n_new, group, hd = q.shape[0], a.n_heads // a.n_kv_heads, a.head_dim
     # (kv_head, token, group, dim): a block of tokens is a contiguous run of rows.
     q = np.ascontiguousarray(q.reshape(n_new, a.n_kv_heads, group, hd).transpose(1, 0, 2, 3))
     out = np.empty((n_new, a.n_heads * hd), dtype=np.float32)
-    for b0, b1, key_slots, bias, (c0, c1) in blocks:
-        rows = b1 - b0
-        qb = q[:, b0:b1].reshape(a.n_kv_heads, rows * group, hd)
-        kb, vb = keys[:, key_slots], values[:, key_slots]
-        scores = qb @ kb.transpose(0, 2, 1)
-        total = np.empty((a.n_kv_heads, rows, group, 1), dtype=np.float32)
-        bounds = np.linspace(0, rows, threads.WORKERS + 1).astype(int)
-        threads.run_all([partial(_softmax_rows, scores.reshape(a.n_kv_heads, rows, group, -1),
-                                 total, lo, hi, bias, c0, c1)
-                         for lo, hi in zip(bounds[:-1], bounds[1:], strict=True) if hi > lo])
-        mixed = scores @ vb
-        mixed /= total.reshape(a.n_kv_heads, rows * group, 1)
-        out[b0:b1] = mixed.reshape(a.n_kv_heads, rows, group, hd).transpose(1, 0, 2, 3).reshape(
-            rows, -1)
+    tasks = [(block, head) for block in blocks for head in range(a.n_kv_heads)]
+    cost = [(block.hi - block.lo) * block.n_keys for block, _ in tasks]
+    dealt = threads.parts(len(tasks), cost) if threads.blas_single() else [range(len(tasks))]
+    threads.run_all([partial(_attend_tasks, [tasks[i] for i in part], q, keys, values, out)
+                     for part in dealt])
     return out
 
 
-def _softmax_rows(scores: np.ndarray, total: np.ndarray, lo: int, hi: int,
-                  bias: np.ndarray | None, c0: int, c1: int) -> None:
-    """Unnormalised softmax, in place, of query rows ``[lo, hi)`` of a block's scores
-    ``(kv head, rows, group, keys)``, their sums into ``total``. Numpy runs ``exp`` on one
-    core, so ``_attend`` hands each core a share of the rows."""
-    part = scores[:, lo:hi]
-    if bias is not None:
-        part[..., c0:c1] += bias[None, lo:hi, None, :]
-    part -= part.max(axis=-1, keepdims=True)
-    np.maximum(part, EXP_FLOOR, out=part)
-    np.exp(part, out=part)
-    total[:, lo:hi] = part.sum(axis=-1, keepdims=True)
+def _attend_tasks(tasks: list[tuple[_Block, int]], q: np.ndarray, keys: np.ndarray,
+                  values: np.ndarray, out: np.ndarray) -> None:
+    """Attention of query block x KV head ``tasks``, each into its own part of ``out``."""
+    _, _, group, hd = q.shape
+    for block, head in tasks:
+        rows = block.hi - block.lo
+        scores = q[head, block.lo : block.hi].reshape(rows * group, hd) @ keys[
+            head, block.key_slots].T
+        if block.bias is not None:
+            c0, c1 = block.cols
+            scores.reshape(rows, group, -1)[..., c0:c1] += block.bias[:, None, :]
+        scores -= scores.max(axis=1, keepdims=True)
+        np.maximum(scores, EXP_FLOOR, out=scores)
+        np.exp(scores, out=scores)
+        total = scores.sum(axis=1, keepdims=True)
+        mixed = scores @ values[head, block.key_slots]
+        mixed /= total
+        out[block.lo : block.hi, head * group * hd : (head + 1) * group * hd] = mixed.reshape(
+            rows, group * hd)
 
 
 def _gelu_tanh(x: np.ndarray) -> np.ndarray:
@@ -351,12 +363,22 @@ def _rotate(x: np.ndarray, cos: np.ndarray, sin: np.ndarray) -> np.ndarray:
     return out
 
 
-def _attention_blocks(mask: AttentionMask, start: int, end: int) -> list:
-    """Per query block: rows, the key slots it may need, an additive -inf bias (or None)
-    and the key columns ``(c0, c1)`` it covers (under causal masks, just the diagonal).
+class _Block(NamedTuple):
+    """A block of new query rows ``[lo, hi)`` and the key slots it may need (a slice, or
+    sinks + a run), with an additive -inf ``bias`` over the key columns ``cols`` where some
+    are masked (under causal masks, just the diagonal), or None."""
 
-    Computed once per forward pass and shared by every layer.
-    """
+    lo: int
+    hi: int
+    key_slots: slice | np.ndarray
+    n_keys: int
+    bias: np.ndarray | None
+    cols: tuple[int, int]
+
+
+def _attention_blocks(mask: AttentionMask, start: int, end: int) -> list[_Block]:
+    """The query blocks of new slots ``[start, end)``: computed once per forward pass and
+    shared by every layer."""
     blocks = []
     for q_lo in range(start, end, QUERY_BLOCK):
         q_hi = min(end, q_lo + QUERY_BLOCK)
@@ -372,5 +394,5 @@ def _attention_blocks(mask: AttentionMask, start: int, end: int) -> list:
         if masked_cols.size:
             cols = (int(masked_cols[0]), int(masked_cols[-1]) + 1)
             bias = np.where(allowed[:, cols[0] : cols[1]], 0.0, -np.inf).astype(np.float32)
-        blocks.append((q_lo - start, q_hi - start, key_slots, bias, cols))
+        blocks.append(_Block(q_lo - start, q_hi - start, key_slots, len(slots), bias, cols))
     return blocks
