@@ -9,7 +9,7 @@ import click
 
 from ctxlab.commands.errors import CtxlabError, friendly_errors
 from ctxlab.commands.model import MODEL_HELP, load_for_cli
-from ctxlab.core.strategies import SINKS, STRATEGIES, model_strategies
+from ctxlab.core.strategies import SINKS, STRATEGIES, model_strategies, probe_defaults
 
 
 def _numbers(text: str, what: str, *, whole: bool = False, minimum: int = 0) -> list:
@@ -29,9 +29,10 @@ def _numbers(text: str, what: str, *, whole: bool = False, minimum: int = 0) -> 
               help="Needle depths in percent of the document.")
 @click.option("--lengths", default="256,512,1024,2048", show_default=True,
               help="Document lengths in model tokens.")
-@click.option("--strategies", default="full,keep-end,sliding,sinks", show_default=True,
-              help=f"Comma-separated: {', '.join(model_strategies())} "
-              "(see `ctxlab truncate --help`; truncate means keep-end).")
+@click.option("--strategies", help=f"Comma-separated: {', '.join(model_strategies())} "
+              f"(see `ctxlab truncate --help`; truncate means keep-end) [default: "
+              f"{probe_defaults(None)}; native instead of full for a model with local layers "
+              "of its own, Gemma 3].")
 @click.option("-w", "--window", default=512, show_default=True, type=click.IntRange(min=1),
               help="Window W for every strategy but full (whole prompt, question included).")
 @click.option("--sinks", default=SINKS, show_default=True, type=click.IntRange(min=0),
@@ -53,23 +54,28 @@ def _numbers(text: str, what: str, *, whole: bool = False, minimum: int = 0) -> 
 def command(depths, lengths, strategies, window, sinks, needle_count, distances, needles_file,
             haystack, json_path, plot_path, model_source) -> None:
     """Hide a fact in filler text, ask about it, and check the model's greedy answer."""
+    from dataclasses import replace
+
     from ctxlab.core.probes import recall
     from ctxlab.core.probes.context import Strategy, parse_strategies
     from ctxlab.core.probes.needles import load_haystack, load_needles
 
     if plot_path is not None and plot_path.suffix.lower() not in (".svg", ".png"):
         raise CtxlabError(f"--plot {plot_path}: use a .svg or .png file name")
-    chosen = parse_strategies(strategies, window, sinks)
+    # Settings are checked before the model loads: a typo should not cost a model load.
+    chosen = parse_strategies(strategies, window, sinks) if strategies else None
     needles = load_needles(needles_file)[:needle_count]
     if not needles:
         raise CtxlabError("--needle-count must be at least 1")
     filler = load_haystack(haystack)
-    # Settings are checked before the model loads: a typo should not cost a model load.
     spec = None if distances else recall.GridSpec(
         depths=tuple(d / 100 for d in _numbers(depths, "--depths")),
-        lengths=tuple(_numbers(lengths, "--lengths", whole=True, minimum=1)), strategies=chosen)
+        lengths=tuple(_numbers(lengths, "--lengths", whole=True, minimum=1)))
     gaps = _numbers(distances, "--distances", whole=True) if distances else []
     model = load_for_cli(model_source)
+    chosen = chosen or parse_strategies(probe_defaults(model.config.local_window), window, sinks)
+    if spec is not None:
+        spec = replace(spec, strategies=chosen)
     with _progress_bar() as advance:
         if spec is None:
             limited = [s for s in chosen if s.window] or [Strategy("sliding", window)]

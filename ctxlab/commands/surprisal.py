@@ -43,8 +43,9 @@ def command(file: Path, window: int, kind: str, sinks: int, top: int, json_path:
     strategy = Strategy(kind, window, sinks=sinks)
     result = surprisal_map(model, text, strategy)
     spans = result.spans
+    own = "" if model.config.local_window is None else " (its own local + global layers)"
     click.echo(f"{len(spans):,} tokens; {strategy.label}: perplexity "
-               f"{result.perplexity('full'):.2f} with full context, "
+               f"{result.perplexity('full'):.2f} with full context{own}, "
                f"{result.perplexity('window'):.2f} under the window")
     for i in result.forgotten(top):
         left = max(int(spans.char_start[i]) - 30, 0)

@@ -137,6 +137,13 @@ def names(where: Callable[[StrategyRecord], bool] = lambda record: True, *,
     return tuple(n for r in chosen for n in ((r.name, *r.aliases) if aliases else (r.name,)))
 
 
+def probe_defaults(own_window: int | None) -> str:
+    """The strategies a recall grid compares unless told. A model with local layers of its
+    own (Gemma 3's 512) is run as trained (``native``), not with every layer forced global
+    (``full``): past its window that breaks it rather than giving it more to read."""
+    return ",".join(("full" if own_window is None else "native", "keep-end", "sliding", "sinks"))
+
+
 def model_strategies() -> tuple[str, ...]:
     """Names that can limit a model in the probes: a mask, or a cut of the tokens fed."""
     return names(lambda record: record.mask is not None or record.keep is not None)

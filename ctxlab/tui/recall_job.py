@@ -20,19 +20,12 @@ from ctxlab.core.probes.context import Strategy, build_prompt, parse_strategies,
 from ctxlab.core.probes.needles import Haystack, Needle
 from ctxlab.core.probes.recall import GridSpec, Trial
 from ctxlab.core.spans import TokenSpans
+from ctxlab.core.strategies import probe_defaults
 from ctxlab.core.text_layout import CellMetrics, measure
 from ctxlab.core.truncation import dropped_mask
 from ctxlab.tui.glyphs import cell_width
 
 MAX_LENGTH = 8192  # the default model's context
-STRATEGIES = "full,keep-end,sliding,sinks"
-OWN_STRATEGIES = "native,keep-end,sliding,sinks"  # for a model with local layers of its own
-
-
-def default_strategies(own_window: int | None) -> str:
-    """The form's strategies: a model with its own local layers is run as it was trained
-    (``native``) rather than with every layer forced global (``full``)."""
-    return STRATEGIES if own_window is None else OWN_STRATEGIES
 
 
 @dataclass(frozen=True)
@@ -43,7 +36,7 @@ class RecallForm:
     depths: str = "0,50,100"  # percent of the document before the needle
     lengths: str = "256,512"  # document tokens
     window: str = "256"  # W for every strategy but full and native (the whole prompt counts)
-    strategies: str = STRATEGIES
+    strategies: str = probe_defaults(None)
     needles: str = "1"
 
     def spec(self) -> tuple[GridSpec, int]:

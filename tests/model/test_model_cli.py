@@ -93,3 +93,25 @@ def test_heatmap_svg_has_one_cell_per_rate():
         "{http://www.w3.org/2000/svg}title") is not None]
     assert len(cells) == 8
     assert recall_colour(1.0) != recall_colour(0.0) != recall_colour(float("nan"))
+
+
+@pytest.mark.parametrize(("window", "first"), [(None, "full"), (6, "native")])
+def test_recall_runs_a_model_with_local_layers_as_trained(load_tokenizer, monkeypatch, tmp_path,
+                                                          window, first):
+    """Unless told, a Gemma-shaped model is compared as trained, not with its layers forced
+    global (a tiny random model stands in: only the choice of strategies is checked)."""
+    from tiny_models import tiny_runtime
+
+    from ctxlab.commands import recall
+    from ctxlab.core.model.loader import LocalModel
+
+    gpt2 = load_tokenizer("gpt2")
+    tiny = LocalModel("tiny", tiny_runtime(vocab=gpt2.info.vocab_size, n_layers=3,
+                                           gemma_window=window), gpt2)
+    monkeypatch.setattr(recall, "load_for_cli", lambda source: tiny)
+    out = tmp_path / "r.json"
+    result = CliRunner().invoke(group, ["recall", "--depths", "0", "--lengths", "40",
+                                        "--window", "24", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    strategies = json.loads(out.read_text())["settings"]["strategies"]
+    assert strategies == [first, "keep-end 24", "sliding 24", "sinks 4+24"]

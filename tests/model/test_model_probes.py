@@ -118,3 +118,23 @@ def test_haystack_places_the_fact_at_sentence_ends(model):
     hay = Haystack("One two three. Four five six. Seven eight nine.", model.tokenizer, 50)
     doc = hay.at_depth("FACT.", 0.5, 12)
     assert "FACT." in doc and (". FACT." in doc or doc.startswith("FACT."))
+
+
+def test_full_context_is_how_a_model_with_local_layers_was_trained(load_tokenizer):
+    """Gemma-shaped: the baseline is its own local + global pattern, never every layer global."""
+    from ctxlab.core.model.loader import LocalModel
+    from ctxlab.core.model.masks import AttentionMask
+    from ctxlab.core.probes.surprisal import token_losses
+    from tiny_models import tiny_runtime
+
+    gpt2 = load_tokenizer("gpt2")
+    runtime = tiny_runtime(vocab=gpt2.info.vocab_size, n_layers=3, gemma_window=6)
+    model = LocalModel("tiny-gemma", runtime, gpt2)
+    text = "The keeper wrote the password, walrus, on a card by the door, and went to sleep."
+    result = surprisal_map(model, text, Strategy("native"))
+    ids = gpt2.encode(text).ids
+    forced_global = token_losses(model, ids, AttentionMask.causal())
+    assert np.allclose(result.full, token_losses(model, ids), equal_nan=True)
+    assert not np.allclose(result.full[7:], forced_global[7:], atol=1e-3)  # past the window
+    assert np.allclose(result.full[1:7], forced_global[1:7], atol=1e-5)  # inside it, alike
+    assert np.array_equal(result.windowed, result.full, equal_nan=True)  # native: no 2nd pass

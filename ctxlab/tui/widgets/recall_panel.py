@@ -25,6 +25,7 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static
 from textual.worker import get_current_worker
 
 from ctxlab.core.local_models import ModelChoice, bundled_choices, model_choice
+from ctxlab.core.strategies import probe_defaults
 from ctxlab.tui.analysis import Throttle
 from ctxlab.tui.glyphs import printable
 from ctxlab.tui.messages import ModelChosen
@@ -32,7 +33,6 @@ from ctxlab.tui.recall_job import (
     RecallForm,
     RecallRun,
     TrialContext,
-    default_strategies,
     trial_context,
     trial_count,
 )
@@ -188,8 +188,8 @@ class RecallPanel(Vertical):
     def _offer(self, own_window: int | None) -> None:
         """Swap the strategies field to the model's default, unless the user edited it."""
         field = self.query_one("#recall-strategies", Input)
-        if field.value == default_strategies(self.own_window):
-            field.value = default_strategies(own_window)
+        if field.value == probe_defaults(self.own_window):
+            field.value = probe_defaults(own_window)
         self.own_window = own_window
         if not self.running and self.run is None:
             self._status(self._idle_text())
