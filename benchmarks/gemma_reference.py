@@ -28,18 +28,19 @@ PROMPTS = (
 NEW_TOKENS = 16
 
 
-def ours_greedy(model, ids: list[int], steps: int) -> list[int]:
+def ours_greedy(model, ids: list[int], steps: int) -> tuple[list[int], list[np.ndarray]]:
+    """Greedy tokens, and the logits each was chosen from (to size a disagreement)."""
     from ctxlab.core.model.masks import AttentionMask
 
     runtime, native = model.runtime, AttentionMask.model_native()
     cache = runtime.new_cache(len(ids) + steps)
     hidden = runtime.forward(ids, cache, mask=native)
-    out = []
+    out, logits = [], []
     for _ in range(steps):
-        token = int(np.argmax(runtime.logits(hidden)[-1]))
-        out.append(token)
-        hidden = runtime.forward([token], cache, mask=native)
-    return out
+        logits.append(runtime.logits(hidden)[-1])
+        out.append(int(np.argmax(logits[-1])))
+        hidden = runtime.forward([out[-1]], cache, mask=native)
+    return out, logits
 
 
 def compare_transformers(model, path) -> float:
@@ -66,7 +67,7 @@ def compare_llama_cpp(model, path) -> list[tuple[str, bool, int]]:
     rows = []
     for prompt in PROMPTS:
         ids = [*model.prefix_ids, *model.tokenizer.encode(prompt).ids]
-        ours = ours_greedy(model, ids, NEW_TOKENS)
+        ours, logits = ours_greedy(model, ids, NEW_TOKENS)
         llm.reset()
         theirs = []
         for token in llm.generate(ids, top_k=1, top_p=1.0, temp=0.0, repeat_penalty=1.0,
@@ -79,6 +80,13 @@ def compare_llama_cpp(model, path) -> list[tuple[str, bool, int]]:
         rows.append((prompt, ours == theirs, same))
         print(f"  {'agree' if ours == theirs else 'DIFFER'} ({same}/{NEW_TOKENS} tokens equal): "
               f"{prompt[:40]!r} -> {model.tokenizer.decode(ours)!r}")
+        if same < NEW_TOKENS:  # a near-tie, or a real disagreement?
+            row = logits[same]
+            print(f"    at token {same + 1} ours {model.tokenizer.decode([ours[same]])!r}, "
+                  f"llama.cpp's {model.tokenizer.decode([theirs[same]])!r}: ours by "
+                  f"{row[ours[same]] - row[theirs[same]]:.3f} logits (top logit "
+                  f"{row[ours[same]]:.2f}), llama.cpp's ranked "
+                  f"{int((row > row[theirs[same]]).sum()) + 1} by us")
     return rows
 
 
