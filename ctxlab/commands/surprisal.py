@@ -30,18 +30,25 @@ MASKS = tuple(n for n in model_strategies() if STRATEGIES[n].needs_window)
               help="How many most-forgotten tokens to list.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Write per-token losses to this JSON file.")
+@click.option("--first", "first_tokens", type=click.IntRange(min=2), metavar="N",
+              help="Score the first N tokens of a longer file [default: the model's context].")
 @click.option("--model", "model_source", help=MODEL_HELP)
 @friendly_errors
 def command(file: Path, window: int, kind: str, sinks: int, top: int, json_path: Path | None,
-            model_source: str | None) -> None:
+            first_tokens: int | None, model_source: str | None) -> None:
     """Per-token loss of FILE with full context vs under a window; lists what was forgotten."""
     from ctxlab.core.probes.context import Strategy
-    from ctxlab.core.probes.surprisal import surprisal_map
+    from ctxlab.core.probes.surprisal import surprisal_map, text_start
 
     text = read_input_text(file)
     model = load_for_cli(model_source)
     strategy = Strategy(kind, window, sinks=sinks)
-    result = surprisal_map(model, text, strategy)
+    first = first_tokens or model.config.arch.context_length
+    scored = text_start(model, text, first)
+    if len(scored) < len(text):
+        click.echo(f"scoring the first {first:,} tokens only "
+                   f"({'--first' if first_tokens else 'the model context'})", err=True)
+    result = surprisal_map(model, scored, strategy)
     spans = result.spans
     own = "" if model.config.local_window is None else " (its own local + global layers)"
     click.echo(f"{len(spans):,} tokens; {strategy.label}: perplexity "

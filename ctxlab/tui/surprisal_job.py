@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
 SURPRISAL_MAX_TOKENS = 2048  # longer documents: only their start is scored (two passes each)
 FORGETTING_SHARE = 4  # a window that holds everything shows nothing: use 1/4 of the tokens
-CHARS_PER_TOKEN_BOUND = 32  # so a book is not tokenized whole just to score its start
 
 
 def window_that_forgets(strategy: Strategy, tokens: int) -> tuple[Strategy, str | None]:
@@ -42,13 +41,11 @@ def score_start(model: LocalModel, text: str, strategy: Strategy,
                 report: Callable[[str], None], cancelled: Callable[[], bool],
                 tell: Callable[[str], object]) -> SurprisalMap:
     """In a worker: the losses of the first ``SURPRISAL_MAX_TOKENS`` model tokens of ``text``."""
-    from ctxlab.core.probes.surprisal import surprisal_map
+    from ctxlab.core.probes.surprisal import surprisal_map, text_start
 
-    head = text[: SURPRISAL_MAX_TOKENS * CHARS_PER_TOKEN_BOUND]
+    head = text_start(model, text, SURPRISAL_MAX_TOKENS)
     spans = model.tokenizer.encode(head)
-    if len(spans) > SURPRISAL_MAX_TOKENS:
-        head = head[: int(spans.char_end[SURPRISAL_MAX_TOKENS - 1])]
-    strategy, note = window_that_forgets(strategy, min(len(spans), SURPRISAL_MAX_TOKENS))
+    strategy, note = window_that_forgets(strategy, len(spans))
     if note:
         tell(note)
     return surprisal_map(model, head, strategy, should_cancel=cancelled,

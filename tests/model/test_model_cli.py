@@ -60,6 +60,19 @@ def test_surprisal_lists_forgotten_tokens_and_writes_json(runner, tmp_path):
     data = json.loads(out.read_text())
     assert data["strategy"] == "sliding 16" and data["tokens"][0]["loss_full"] is None
     assert data["perplexity_window"] > data["perplexity_full"]
+    assert "scoring the first" not in result.stderr  # 66 tokens fit the model's 8K
+
+
+def test_surprisal_scores_the_start_of_a_longer_text(runner, tmp_path):
+    text = tmp_path / "story.txt"
+    text.write_text("The lighthouse keeper, Oswin Barrow, kept a red notebook. " * 40)
+    out = tmp_path / "s.json"
+    result = runner.invoke(group, ["surprisal", str(text), "-w", "16", "--first", "50",
+                                   "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "scoring the first 50 tokens only (--first)" in result.stderr
+    tokens = json.loads(out.read_text())["tokens"]
+    assert len(tokens) == 50 and "".join(t["text"] for t in tokens).startswith("The lighthouse")
 
 
 def test_recall_prints_a_heatmap_and_writes_json_and_svg(runner, tmp_path):

@@ -27,6 +27,7 @@ from ctxlab.core.probes.context import Strategy
 from ctxlab.core.spans import TokenSpans
 
 OWN_ATTENTION = AttentionMask.model_native()  # causal in every layer of a model without local ones
+CHARS_PER_TOKEN_BOUND = 32  # so a book is not tokenized whole just to score its start
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,16 @@ def token_losses(model: LocalModel, ids: np.ndarray, mask: AttentionMask = OWN_A
     logprobs, _ = runtime.target_logprobs(hidden, ids[1:])
     losses[1:] = -logprobs
     return losses[lead:]
+
+
+def text_start(model: LocalModel, text: str, max_tokens: int) -> str:
+    """The start of ``text`` that its first ``max_tokens`` model tokens cover (all of a
+    shorter text): a long document is scored from its beginning, as a reader meets it."""
+    head = text[: max_tokens * CHARS_PER_TOKEN_BOUND]
+    spans = model.tokenizer.encode(head)
+    if len(spans) > max_tokens:
+        return head[: int(spans.char_end[max_tokens - 1])]
+    return head
 
 
 def surprisal_map(model: LocalModel, text: str, strategy: Strategy, *,
