@@ -13,6 +13,7 @@ OpenBLAS on one thread and splits its own work over the cores (``threads``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from functools import partial
 from typing import NamedTuple, Protocol
 
@@ -111,7 +112,9 @@ class Transformer:
         ids = np.asarray(ids, dtype=np.int64)
         start, end = cache.length, cache.length + int(ids.shape[0])
         cache.reserve(end - start)
-        with threads.one_blas_thread():  # the layers split their own work over the cores
+        # A prefill's layers split their own work over the cores. A few rows keep threaded
+        # BLAS: handing each of their small products to the pool costs more than it saves.
+        with threads.one_blas_thread() if len(ids) > SMALL_BATCH else nullcontext():
             x = self.run_layers(ids, np.arange(start, end),
                                 _CacheAttention(self, cache, mask, start), should_cancel)
         cache.length = end
