@@ -169,33 +169,56 @@ class Transformer:
 
     def _layer(self, index: int, layer: LayerWeights, x: np.ndarray,
                rope: tuple[np.ndarray, np.ndarray] | None, attention: Attention) -> np.ndarray:
+        """One layer: everything but attention treats each row alone, so a prefill hands
+        each core a run of rows (numpy's elementwise work runs on one core)."""
+        a = self.config.arch
+        n_new = x.shape[0]
+        q = np.empty((n_new, a.n_heads, a.head_dim), dtype=np.float32)
+        k = np.empty((n_new, a.n_kv_heads, a.head_dim), dtype=np.float32)
+        v = np.empty_like(k)
+        _by_rows(n_new, partial(self._project, layer, x, rope, (q, k, v)))
+        attn = attention(index, q, k, v)
+        out = np.empty_like(x)
+        _by_rows(n_new, partial(self._finish, layer, x, attn, out))
+        return out
+
+    def _project(self, layer: LayerWeights, x: np.ndarray,
+                 rope: tuple[np.ndarray, np.ndarray] | None,
+                 outs: tuple[np.ndarray, np.ndarray, np.ndarray], lo: int, hi: int) -> None:
+        """Rows ``[lo, hi)``' rotated, scaled queries and rotated keys and values into ``outs``."""
         a = self.config.arch
         n_q, n_kv, hd = a.n_heads * a.head_dim, a.n_kv_heads * a.head_dim, a.head_dim
-        h = self._norm(x, layer.attn_norm, layer.attn_norm_bias)
+        h = self._norm(x[lo:hi], layer.attn_norm, layer.attn_norm_bias)
         qkv = linear(h, layer.qkv)
         if layer.qkv_bias is not None:
             qkv += layer.qkv_bias
-        n_new = x.shape[0]
-        q = qkv[:, :n_q].reshape(n_new, a.n_heads, hd)
-        k = qkv[:, n_q : n_q + n_kv].reshape(n_new, a.n_kv_heads, hd)
-        v = qkv[:, n_q + n_kv :].reshape(n_new, a.n_kv_heads, hd)
+        rows = hi - lo
+        q = qkv[:, :n_q].reshape(rows, a.n_heads, hd)
+        k = qkv[:, n_q : n_q + n_kv].reshape(rows, a.n_kv_heads, hd)
         if layer.q_norm is not None and layer.k_norm is not None:
             q, k = self._norm(q, layer.q_norm, None), self._norm(k, layer.k_norm, None)
         if rope is not None:
-            q, k = _rotate(q, *rope), _rotate(k, *rope)
-        scale = np.float32(self.config.attn_scale or hd**-0.5)
-        attn = attention(index, q * scale, k, v)
-        out = linear(attn, layer.out)
+            cos, sin = rope[0][lo:hi], rope[1][lo:hi]
+            q, k = _rotate(q, cos, sin), _rotate(k, cos, sin)
+        q_out, k_out, v_out = outs
+        np.multiply(q, np.float32(self.config.attn_scale or hd**-0.5), out=q_out[lo:hi])
+        k_out[lo:hi] = k
+        v_out[lo:hi] = qkv[:, n_q + n_kv :].reshape(rows, a.n_kv_heads, hd)
+
+    def _finish(self, layer: LayerWeights, x: np.ndarray, attn: np.ndarray, out: np.ndarray,
+                lo: int, hi: int) -> None:
+        """Rows ``[lo, hi)`` after attention: output projection, MLP and both residuals."""
+        mixed = linear(attn[lo:hi], layer.out)
         if layer.out_bias is not None:
-            out += layer.out_bias
+            mixed += layer.out_bias
         if layer.post_attn_norm is not None:
-            out = self._norm(out, layer.post_attn_norm, None)
-        x = x + out
-        h = self._norm(x, layer.mlp_norm, layer.mlp_norm_bias)
-        out = self._mlp(layer, h)
+            mixed = self._norm(mixed, layer.post_attn_norm, None)
+        mixed += x[lo:hi]
+        h = self._norm(mixed, layer.mlp_norm, layer.mlp_norm_bias)
+        mlp = self._mlp(layer, h)
         if layer.post_mlp_norm is not None:
-            out = self._norm(out, layer.post_mlp_norm, None)
-        return x + out
+            mlp = self._norm(mlp, layer.post_mlp_norm, None)
+        np.add(mixed, mlp, out=out[lo:hi])
 
     def _mlp(self, layer: LayerWeights, h: np.ndarray) -> np.ndarray:
         up = linear(h, layer.up)
@@ -267,6 +290,15 @@ def linear(x: np.ndarray, weight: np.ndarray) -> np.ndarray:
     threads.run_all([partial(np.matmul, weight[lo:hi], x.T, out=out[lo:hi])
                      for lo, hi in threads.spans(weight.shape[0])])
     return np.ascontiguousarray(out.T)
+
+
+def _by_rows(rows: int, task: Callable[[int, int], None]) -> None:
+    """``task(lo, hi)`` over all ``rows``: one run of rows per core in a prefill (BLAS on
+    one thread, more than ``SMALL_BATCH`` rows), else all at once."""
+    if rows <= SMALL_BATCH or not threads.blas_single():
+        task(0, rows)
+        return
+    threads.run_all([partial(task, lo, hi) for lo, hi in threads.spans(rows)])
 
 
 class Attention(Protocol):

@@ -28,13 +28,21 @@ _controller: object | None = None
 
 
 def run_all(tasks: Sequence[Callable[[], object]]) -> None:
-    """Call every task, the first in this thread and the rest in the pool; wait for all."""
+    """Call every task, the first in this thread and the rest in the pool; wait for all.
+
+    The tasks are the split: inside them ``blas_single`` is false, so they split nothing
+    again (a pool thread waiting on the pool could wait for ever).
+    """
     if len(tasks) <= 1 or WORKERS == 1:
         for task in tasks:
             task()
         return
     futures = [_workers().submit(task) for task in tasks[1:]]
-    tasks[0]()
+    single, _state.single = blas_single(), False
+    try:
+        tasks[0]()
+    finally:
+        _state.single = single
     for future in futures:
         future.result()
 
