@@ -1,15 +1,19 @@
-"""Count tokens for many files with several tokenizers, spread over processes.
+"""Count tokens for many files with several tokenizers, on every core.
 
-The fast engine holds the GIL while it encodes, so threads gain nothing; files are
-sharded over worker processes in chunks of about ``CHUNK_BYTES``, handed out
-while the directory walk is still finding files. Workers are forked after the
-parent has loaded (and validated) the tokenizers, so they start with them in
-memory. Each result is a small record; the text never travels back to the parent.
+Files are handed out in chunks of about ``CHUNK_BYTES`` while the directory walk
+is still finding files. When every tokenizer encodes a batch on all cores by
+itself without the GIL (the fast engine), one process does it all: this thread
+walks, reads and counts words while a second thread feeds the encoder, so the
+vocabulary loads once, and there is no fork and no copying of results. Other
+tokenizers hold the GIL, so their chunks go to worker processes, forked after the
+parent has loaded (and validated) the tokenizers so they start with them in
+memory; each result is a small record and the text never travels back.
 """
 
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,11 +26,12 @@ from ctxlab.core.tokenizers.engines import DEFAULT_ENGINE, get_counter
 from ctxlab.core.words import count_words
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures import Executor, Future
 
 PARALLEL_MIN_BYTES = 4 << 20  # below this, process start-up costs more than it saves
 MAX_JOBS_PER_CPU = 4
 CHUNK_BYTES = 1 << 20  # one task for a worker: ~20 ms of work, far above its overhead
+ENCODING_AHEAD = 8  # chunks read and waiting for the encoder thread, at most
 LOOKUP_BATCH = 256  # files stat-ed and looked up in the count cache at once
 ProgressFn = Callable[[int, int], None]  # (bytes done, bytes found so far: grows during a walk)
 
@@ -65,9 +70,23 @@ def count_text_file(tf: TextFile, options: CountOptions) -> FileCount:
 
 def _count_text_files(files: Sequence[TextFile], options: CountOptions) -> list[FileCount]:
     """Count many read files, one batch per tokenizer (HF tokenizers release the GIL there)."""
-    texts = [tf.text for tf in files if tf.counted]
-    per_name = {name: iter(_count_texts(get_counter(name, options.engine), texts, options))
-                for name in options.tokenizers}
+    return _file_counts(files, _token_counts(_texts(files), options))
+
+
+def _texts(files: Sequence[TextFile]) -> list[str]:
+    return [tf.text for tf in files if tf.counted]
+
+
+def _token_counts(texts: list[str], options: CountOptions) -> dict[str, list[int]]:
+    """Each tokenizer's counts of ``texts``."""
+    return {name: _count_texts(get_counter(name, options.engine), texts, options)
+            for name in options.tokenizers}
+
+
+def _file_counts(files: Sequence[TextFile], per_tokenizer: dict[str, list[int]]
+                 ) -> list[FileCount]:
+    """The records of ``files``, given each tokenizer's counts of their texts."""
+    per_name = {name: iter(counts) for name, counts in per_tokenizer.items()}
     counts = []
     for tf in files:
         if not tf.counted:
@@ -89,15 +108,22 @@ Counted = tuple[FileCount, bytes | None]  # the count, and the content digest wh
 
 
 def _count_chunk(paths: list[str], options: CountOptions) -> list[Counted]:
-    files = [read_text_file(Path(p), replace_invalid=options.replace_invalid,
-                            max_bytes=options.max_bytes) for p in paths]
-    return count_read_files(files, options)
+    return count_read_files(_read(paths, options), options)
+
+
+def _read(paths: list[str], options: CountOptions) -> list[TextFile]:
+    return [read_text_file(Path(p), replace_invalid=options.replace_invalid,
+                           max_bytes=options.max_bytes) for p in paths]
 
 
 def count_read_files(files: Sequence[TextFile], options: CountOptions) -> list[Counted]:
     """Counts (and, when caching, content digests) of files already read, wherever they
     were read: a local worker, or a Ray actor."""
-    counts = _count_text_files(files, options)
+    return _with_digests(files, _count_text_files(files, options), options)
+
+
+def _with_digests(files: Sequence[TextFile], counts: list[FileCount], options: CountOptions
+                  ) -> list[Counted]:
     if options.cache_path is None:
         return [(fc, None) for fc in counts]
     return [(fc, digest(tf.text) if tf.status in (OK, EMPTY) else None)
@@ -151,9 +177,12 @@ def _open_cache(options: CountOptions, counters: dict[str, Tokenizer]) -> CountC
 class _Pipeline:
     """stat -> cache lookup -> count, in batches as paths arrive.
 
-    The worker pool starts once ``PARALLEL_MIN_BYTES`` of uncached text is waiting
-    (a warm or small run never forks) and is then fed ``CHUNK_BYTES`` at a time; the
-    last files are split evenly over the workers so none idles at the end.
+    Tokenizers with ``parallel_batches`` get one encoder thread: chunks of
+    ``CHUNK_BYTES`` are read here and encoded there, at most ``ENCODING_AHEAD``
+    waiting, and each chunk's words and digests are done here while the next one
+    encodes. Otherwise a worker pool starts once ``PARALLEL_MIN_BYTES`` of uncached
+    text is waiting (a warm or small run never forks) and is then fed ``CHUNK_BYTES``
+    at a time; the last files are split evenly over the workers so none idles at the end.
     """
 
     def __init__(self, options: CountOptions, cache: CountCache | None,
@@ -163,6 +192,8 @@ class _Pipeline:
         self.progress = progress
         self.remote = remote
         self.jobs = worker_count(options.jobs, MAX_JOBS_PER_CPU * (os.cpu_count() or 1))
+        self.in_process = self.jobs > 1 and remote is None and not options.allow_special and all(
+            get_counter(name, options.engine).parallel_batches for name in options.tokenizers)
         self.stats: dict[str, Stat | None] = {}  # every path, in order
         self.results: dict[str, FileCount] = {}
         self.fresh: dict[str, Counted] = {}  # counted this run (a subset of results)
@@ -171,8 +202,9 @@ class _Pipeline:
         self._todo_bytes = 0
         self._found_bytes = 0
         self._done_bytes = 0
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: Executor | None = None  # worker processes, or the encoder thread
         self._running: dict[Future, int] = {}  # future -> bytes in it
+        self._encoding: deque[tuple[list[TextFile], Future, int]] = deque()  # oldest first
 
     def add(self, path: str) -> None:
         if path in self.stats:
@@ -189,6 +221,7 @@ class _Pipeline:
         self._look_up()
         self._dispatch(final=True)
         self._collect(wait=True)
+        self._collect_encoded(wait=True)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -221,6 +254,9 @@ class _Pipeline:
                            self._todo_bytes)
                 self._todo, self._todo_bytes = [], 0
             return
+        if self.in_process:
+            self._encode_here(final)
+            return
         if self._pool is None and self.jobs > 1 and self._todo_bytes >= PARALLEL_MIN_BYTES:
             self._start_pool()
         if self._pool is None:
@@ -246,17 +282,44 @@ class _Pipeline:
         self._pool = ProcessPoolExecutor(max_workers=self.jobs,
                                          mp_context=multiprocessing.get_context("fork"))
 
+    def _encode_here(self, final: bool) -> None:
+        """Read the waiting files in chunks and hand their texts to the encoder thread."""
+        if self._pool is None and self._todo:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ctxlab-encode")
+        while self._todo_bytes >= CHUNK_BYTES or (final and self._todo):
+            paths, weight = self._take(CHUNK_BYTES)
+            files = _read(paths, self.options)
+            assert self._pool is not None
+            future = self._pool.submit(_token_counts, _texts(files), self.options)
+            self._encoding.append((files, future, weight))
+            self._collect_encoded(wait=False)
+
+    def _collect_encoded(self, wait: bool) -> None:
+        """Finish the chunks the encoder is done with, in order; with ``wait`` (or too many
+        waiting), wait for them."""
+        while self._encoding and (wait or len(self._encoding) > ENCODING_AHEAD
+                                  or self._encoding[0][1].done()):
+            files, future, weight = self._encoding.popleft()
+            counts = _file_counts(files, future.result())
+            self._done(_with_digests(files, counts, self.options), weight)
+
     def _submit(self, target: int) -> None:
         """Hand the next ``target`` bytes (at least one file) of ``_todo`` to a worker."""
+        paths, weight = self._take(target)
+        assert self._pool is not None
+        self._running[self._pool.submit(_count_chunk, paths, self.options)] = weight
+
+    def _take(self, target: int) -> tuple[list[str], int]:
+        """The next ``target`` bytes (at least one file) of ``_todo``, and their size."""
         taken, weight = 0, 0
         while taken < len(self._todo) and (not taken or weight < target):
             weight += self._todo[taken][1]
             taken += 1
         chunk, self._todo = self._todo[:taken], self._todo[taken:]
         self._todo_bytes -= weight
-        assert self._pool is not None
-        future = self._pool.submit(_count_chunk, [p for p, _ in chunk], self.options)
-        self._running[future] = weight
+        return [p for p, _ in chunk], weight
 
     def _collect(self, wait: bool) -> None:
         if wait and self._running:

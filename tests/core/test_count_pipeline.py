@@ -58,3 +58,21 @@ def test_progress_totals_grow_with_the_walk_and_end_complete(tmp_path):
     assert seen[-1] == (total, total)
     assert seen[0][1] < total  # the first report came before the walk had found everything
     assert all(a[0] <= b[0] and a[1] <= b[1] for a, b in zip(seen, seen[1:], strict=False))
+
+
+def test_the_fast_engine_counts_in_one_process_and_others_in_workers(tmp_path, monkeypatch):
+    for i in range(12):  # over PARALLEL_MIN_BYTES, so a pool would start
+        (tmp_path / f"f{i}.txt").write_text(f"word {i} déjà vu\n" * (counting.CHUNK_BYTES // 40),
+                                             "utf-8")
+    pools = []
+    real = counting._Pipeline._start_pool
+    monkeypatch.setattr(counting._Pipeline, "_start_pool", lambda self: pools.append(1)
+                        or real(self))
+    enc = tiktoken.get_encoding("cl100k_base")
+    expected = [len(enc.encode_ordinary(p.read_text("utf-8"))) for p in sorted(tmp_path.iterdir())]
+    for engine, forks in (("fast", []), ("tiktoken", [1])):
+        pools.clear()
+        counts = count_files(sorted(tmp_path.iterdir()),
+                             CountOptions(("cl100k_base",), jobs=2, engine=engine))
+        assert [fc.tokens["cl100k_base"] for fc in counts] == expected
+        assert pools == forks, engine

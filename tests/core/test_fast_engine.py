@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import random
 
 import pytest
@@ -90,6 +91,22 @@ def test_ids_equal_on_any_unicode(text):
         assert fast.ids(text) == enc.encode_ordinary(text)
         assert fast.count(text) == len(enc.encode_ordinary(text))
         assert fast.count(text, allow_special=True) == len(enc.encode(text, allowed_special="all"))
+        batch = [text, "é " + text, text[::-1]]  # one batch, on splintr's threads
+        assert fast.count_batch(batch) == [len(ids) for ids in enc.encode_ordinary_batch(batch)]
+
+
+def _count_batch_here(name: str, texts: list[str]) -> list[int]:
+    return get_counter(name, "fast").count_batch(texts)
+
+
+def test_a_process_forked_after_batches_still_counts_batches():
+    """rayon's threads do not survive a fork: a child that used them would hang."""
+    texts = [f"line {i} of some text, déjà vu\n" * 400 for i in range(300)]
+    expected = [len(ids) for ids in tiktoken.get_encoding("cl100k_base").encode_ordinary_batch(
+        texts)]
+    assert _count_batch_here("cl100k_base", texts) == expected  # rayon starts here
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.apply_async(_count_batch_here, ("cl100k_base", texts)).get(60) == expected
 
 
 def test_engines_pick_the_fast_counter_only_where_it_is_exact():

@@ -50,6 +50,7 @@ class TokenizerInfo:
 @runtime_checkable
 class Tokenizer(Protocol):
     info: TokenizerInfo
+    parallel_batches: bool  # count_batch runs on every core by itself, without the GIL
 
     def encode(self, text: str, *, allow_special: bool = False) -> TokenSpans:
         """Tokenize ``text``; with ``allow_special`` special-token strings become special ids."""

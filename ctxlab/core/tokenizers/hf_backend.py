@@ -43,6 +43,8 @@ _GLYPH_TO_BYTE = _bytes_to_unicode()
 class HFTokenizer:
     """A ``tokenizers.Tokenizer``; spans from byte-level pieces when exact, else from offsets."""
 
+    parallel_batches = False
+
     def __init__(self, tokenizer, info: TokenizerInfo) -> None:
         # Set once, not per call: a tokenizer.json may ship truncation or padding (which would
         # cut or pad what we count), and user text never parses "<|endoftext|>" as special.

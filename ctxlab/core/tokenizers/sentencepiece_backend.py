@@ -26,6 +26,8 @@ class SentencePieceTokenizer:
     ``[INST]``), the way chat templates mean them.
     """
 
+    parallel_batches = False
+
     def __init__(self, path: str | Path, *, name: str | None = None, licence: str | None = None,
                  exact_for: tuple[str, ...] = (), model_proto: bytes | None = None) -> None:
         import sentencepiece as spm

@@ -41,6 +41,8 @@ def byte_lengths(ids: np.ndarray, token_bytes: Callable[[int], bytes]) -> np.nda
 class TiktokenTokenizer:
     """One tiktoken ``Encoding``; spans come from each token's exact byte length."""
 
+    parallel_batches = False
+
     def __init__(self, encoding, info: TokenizerInfo) -> None:
         self._enc = encoding
         self.info = info
