@@ -18,9 +18,10 @@ special token of every vocabulary starts so) goes through ``encode_ordinary``.
 
 ``count_batch`` hands a whole batch to ``encode_batch_flat``, which encodes on
 every core in Rust threads (rayon) without holding the GIL, so one process can
-read files while it encodes. A process forked after rayon started has rayon's
-state but none of its threads, and a batch there would wait for ever; such a
-child counts one text at a time.
+read files while it encodes. Only the process that imported this module does so:
+a fork of one whose rayon had started has rayon's state but none of its threads,
+and a batch there would wait for ever; and forked workers are one per core
+already. They count one text at a time.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ FAST_ENCODINGS = ("cl100k_base", "o200k_base", "o200k_harmony")
 TIKTOKEN_N_VOCAB = {"cl100k_base": 100277, "o200k_base": 200019, "o200k_harmony": 201088}
 _ID_BYTES = 4  # encode_flat packs each id as a little-endian u32
 _SPECIAL_MARK = "<|"
-_rayon_pid: int | None = None  # the process whose rayon threads encode batches
+_BATCHING_PID = os.getpid()  # the one process whose batches go to rayon's threads
 
 
 def fast_library_version() -> str | None:
@@ -58,7 +59,7 @@ def fast_library_version() -> str | None:
 class FastBPETokenizer:
     """tiktoken-identical ids, counts and spans for one encoding, tiktoken as fallback."""
 
-    parallel_batches = True  # count_batch uses every core without the GIL (but in a fork)
+    parallel_batches = True  # count_batch uses every core without the GIL (not in a fork)
 
     def __init__(self, encoding_name: str) -> None:
         import splintr
@@ -111,7 +112,7 @@ class FastBPETokenizer:
 
     def count_batch(self, texts: Sequence[str]) -> list[int]:
         plain = [t for t in texts if _SPECIAL_MARK not in t]
-        if len(plain) < 2 or not _may_use_rayon():
+        if len(plain) < 2 or os.getpid() != _BATCHING_PID:
             return [self.count(t) for t in texts]
         try:
             ends = array("Q", self._fast.encode_batch_flat(plain)[1])  # ids before each row
@@ -144,11 +145,3 @@ class FastBPETokenizer:
 
     def piece(self, token_id: int) -> str:
         return self.token_bytes(token_id).decode("utf-8", errors="backslashreplace")
-
-
-def _may_use_rayon() -> bool:
-    """True unless this process was forked from one whose rayon threads had started."""
-    global _rayon_pid
-    if _rayon_pid is None:
-        _rayon_pid = os.getpid()
-    return _rayon_pid == os.getpid()
