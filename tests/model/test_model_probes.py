@@ -122,10 +122,11 @@ def test_haystack_places_the_fact_at_sentence_ends(model):
 
 def test_full_context_is_how_a_model_with_local_layers_was_trained(load_tokenizer):
     """Gemma-shaped: the baseline is its own local + global pattern, never every layer global."""
+    from tiny_models import tiny_runtime
+
     from ctxlab.core.model.loader import LocalModel
     from ctxlab.core.model.masks import AttentionMask
     from ctxlab.core.probes.surprisal import token_losses
-    from tiny_models import tiny_runtime
 
     gpt2 = load_tokenizer("gpt2")
     runtime = tiny_runtime(vocab=gpt2.info.vocab_size, n_layers=3, gemma_window=6)
