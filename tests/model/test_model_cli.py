@@ -49,29 +49,27 @@ def test_model_info_on_a_missing_path_is_one_line(runner, tmp_path):
     assert "no model at" in result.stderr and "Traceback" not in result.output
 
 
-def test_surprisal_lists_forgotten_tokens_and_writes_json(runner, tmp_path):
-    text = tmp_path / "story.txt"
-    text.write_text("The lighthouse keeper, Oswin Barrow, kept a red notebook. " * 6)
-    out = tmp_path / "s.json"
-    result = runner.invoke(group, ["surprisal", str(text), "--window", "16", "--top", "3",
-                                   "--json", str(out)])
+def surprisal(runner, tmp_path, sentences: int, *args: str):
+    """``ctxlab surprisal`` on a story of ``sentences`` sentences: the run and its JSON."""
+    text, out = tmp_path / "story.txt", tmp_path / "s.json"
+    text.write_text("The lighthouse keeper, Oswin Barrow, kept a red notebook. " * sentences)
+    result = runner.invoke(group, ["surprisal", str(text), *args, "--json", str(out)])
     assert result.exit_code == 0, result.output
+    return result, json.loads(out.read_text())
+
+
+def test_surprisal_lists_forgotten_tokens_and_writes_json(runner, tmp_path):
+    result, data = surprisal(runner, tmp_path, 6, "--window", "16", "--top", "3")
     assert "perplexity" in result.stdout and result.stdout.count("nats") == 3
-    data = json.loads(out.read_text())
     assert data["strategy"] == "sliding 16" and data["tokens"][0]["loss_full"] is None
     assert data["perplexity_window"] > data["perplexity_full"]
     assert "scoring the first" not in result.stderr  # 66 tokens fit the model's 8K
 
 
 def test_surprisal_scores_the_start_of_a_longer_text(runner, tmp_path):
-    text = tmp_path / "story.txt"
-    text.write_text("The lighthouse keeper, Oswin Barrow, kept a red notebook. " * 40)
-    out = tmp_path / "s.json"
-    result = runner.invoke(group, ["surprisal", str(text), "-w", "16", "--first", "50",
-                                   "--json", str(out)])
-    assert result.exit_code == 0, result.output
+    result, data = surprisal(runner, tmp_path, 40, "-w", "16", "--first", "50")
     assert "scoring the first 50 tokens only (--first)" in result.stderr
-    tokens = json.loads(out.read_text())["tokens"]
+    tokens = data["tokens"]
     assert len(tokens) == 50 and "".join(t["text"] for t in tokens).startswith("The lighthouse")
 
 
