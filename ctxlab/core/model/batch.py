@@ -19,9 +19,10 @@ from functools import partial
 import numpy as np
 
 from ctxlab.core.model import threads
+from ctxlab.core.model.attention import EXP_FLOOR
 from ctxlab.core.model.generate import Generation
 from ctxlab.core.model.masks import AttentionMask
-from ctxlab.core.model.runtime import CAUSAL, EXP_FLOOR, KVCache, Transformer
+from ctxlab.core.model.runtime import CAUSAL, KVCache, Transformer
 
 
 @dataclass

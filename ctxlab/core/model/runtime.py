@@ -15,22 +15,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from functools import partial
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
 import numpy as np
 
-from ctxlab.core.architecture import Architecture
 from ctxlab.core.model import threads
+from ctxlab.core.model.attention import EXP_FLOOR, Block, attend, query_blocks
 from ctxlab.core.model.masks import AttentionMask
 from ctxlab.core.model.weights import LayerWeights, ModelWeights
 
 CAUSAL = AttentionMask()
 SMALL_BATCH = 128  # rows up to which ``linear`` takes the transposed product
 SPLIT_ROWS = 256  # output features from which ``linear`` splits a product over the cores
-QUERY_BLOCK = 128  # queries per attention block: bounds the score matrix, skips masked keys
-# exp() below about -87 gives float32 subnormals, which make the CPU 10-100x slower in the
-# following matmul. Weights this small are invisible next to the row's maximum weight of 1.
-EXP_FLOOR = np.float32(-80.0)
 
 
 class Cancelled(Exception):
@@ -316,7 +312,7 @@ class _CacheAttention:
                  start: int) -> None:
         self.config, self.arch = runtime.config, runtime.config.arch
         self.cache, self.mask, self.start = cache, mask, start
-        self.blocks: dict[AttentionMask, list[_Block]] = {}  # per layer mask, shared by its layers
+        self.blocks: dict[AttentionMask, list[Block]] = {}  # per layer mask, shared by its layers
 
     def __call__(self, index: int, q: np.ndarray, k: np.ndarray, v: np.ndarray) -> np.ndarray:
         end = self.start + q.shape[0]
@@ -325,50 +321,8 @@ class _CacheAttention:
         values[:, self.start : end] = v.transpose(1, 0, 2)
         layer_mask = self.config.layer_mask(index, self.mask)
         if layer_mask not in self.blocks:
-            self.blocks[layer_mask] = _attention_blocks(layer_mask, self.start, end)
-        return _attend(self.arch, q, keys, values, self.blocks[layer_mask])
-
-
-def _attend(a: Architecture, q: np.ndarray, keys: np.ndarray, values: np.ndarray,
-            blocks: list[_Block]) -> np.ndarray:
-    """Grouped-query attention, one task per (query block, KV head), dealt over the cores.
-
-    A KV head serves its ``group`` query heads in one product (their rows stacked). With
-    head_dim 64 OpenBLAS runs these K=64 products at a third of its peak, and threaded it
-    waits on its other thread for each of them; one core per task, from product through
-    softmax to product, keeps both cores busy and the scores in cache.
-    """
-    n_new, group, hd = q.shape[0], a.n_heads // a.n_kv_heads, a.head_dim
-    # (kv_head, token, group, dim): a block of tokens is a contiguous run of rows.
-    q = np.ascontiguousarray(q.reshape(n_new, a.n_kv_heads, group, hd).transpose(1, 0, 2, 3))
-    out = np.empty((n_new, a.n_heads * hd), dtype=np.float32)
-    tasks = [(block, head) for block in blocks for head in range(a.n_kv_heads)]
-    cost = [(block.hi - block.lo) * block.n_keys for block, _ in tasks]
-    dealt = threads.parts(len(tasks), cost) if threads.blas_single() else [range(len(tasks))]
-    threads.run_all([partial(_attend_tasks, [tasks[i] for i in part], q, keys, values, out)
-                     for part in dealt])
-    return out
-
-
-def _attend_tasks(tasks: list[tuple[_Block, int]], q: np.ndarray, keys: np.ndarray,
-                  values: np.ndarray, out: np.ndarray) -> None:
-    """Attention of query block x KV head ``tasks``, each into its own part of ``out``."""
-    _, _, group, hd = q.shape
-    for block, head in tasks:
-        rows = block.hi - block.lo
-        scores = q[head, block.lo : block.hi].reshape(rows * group, hd) @ keys[
-            head, block.key_slots].T
-        if block.bias is not None:
-            c0, c1 = block.cols
-            scores.reshape(rows, group, -1)[..., c0:c1] += block.bias[:, None, :]
-        scores -= scores.max(axis=1, keepdims=True)
-        np.maximum(scores, EXP_FLOOR, out=scores)
-        np.exp(scores, out=scores)
-        total = scores.sum(axis=1, keepdims=True)
-        mixed = scores @ values[head, block.key_slots]
-        mixed /= total
-        out[block.lo : block.hi, head * group * hd : (head + 1) * group * hd] = mixed.reshape(
-            rows, group * hd)
+            self.blocks[layer_mask] = query_blocks(layer_mask, self.start, end)
+        return attend(self.arch, q, keys, values, self.blocks[layer_mask])
 
 
 def _gelu_tanh(x: np.ndarray) -> np.ndarray:
@@ -396,38 +350,3 @@ def _rotate(x: np.ndarray, cos: np.ndarray, sin: np.ndarray) -> np.ndarray:
     np.multiply(x2, cos, out=second)
     second += x1 * sin
     return out
-
-
-class _Block(NamedTuple):
-    """A block of new query rows ``[lo, hi)`` and the key slots it may need (a slice, or
-    sinks + a run), with an additive -inf ``bias`` over the key columns ``cols`` where some
-    are masked (under causal masks, just the diagonal), or None."""
-
-    lo: int
-    hi: int
-    key_slots: slice | np.ndarray
-    n_keys: int
-    bias: np.ndarray | None
-    cols: tuple[int, int]
-
-
-def _attention_blocks(mask: AttentionMask, start: int, end: int) -> list[_Block]:
-    """The query blocks of new slots ``[start, end)``: computed once per forward pass and
-    shared by every layer."""
-    blocks = []
-    for q_lo in range(start, end, QUERY_BLOCK):
-        q_hi = min(end, q_lo + QUERY_BLOCK)
-        sinks_end, lo, hi = mask.key_span(q_lo, q_hi)
-        if sinks_end:
-            key_slots: slice | np.ndarray = np.r_[0:sinks_end, lo:hi]
-        else:
-            key_slots = slice(lo, hi)
-        slots = key_slots if isinstance(key_slots, np.ndarray) else np.arange(lo, hi)
-        allowed = mask.allowed(np.arange(q_lo, q_hi), slots)
-        masked_cols = np.flatnonzero(~allowed.all(axis=0))
-        bias, cols = None, (0, 0)
-        if masked_cols.size:
-            cols = (int(masked_cols[0]), int(masked_cols[-1]) + 1)
-            bias = np.where(allowed[:, cols[0] : cols[1]], 0.0, -np.inf).astype(np.float32)
-        blocks.append(_Block(q_lo - start, q_hi - start, key_slots, len(slots), bias, cols))
-    return blocks
