@@ -64,7 +64,6 @@ class LessonApp(CtxlabApp):
                  model: str | None = None) -> None:
         super().__init__(settings)
         self.lesson = lesson
-        self.lesson_model = model  # runs the steps that name no model (None: the default)
         self.lesson_run = LessonRun(lesson, model)
         self.step_index = start  # 0-based; clamped when shown
         self.result: StepResult | None = None  # the observation of the step on screen
@@ -78,7 +77,7 @@ class LessonApp(CtxlabApp):
     async def start_lesson(self, lesson: Lesson) -> None:
         """Leave this lesson for ``lesson``, at its first step (from the palette)."""
         self.workers.cancel_group(self, "lesson")
-        self.lesson, self.lesson_run = lesson, LessonRun(lesson, self.lesson_model)
+        self.lesson, self.lesson_run = lesson, LessonRun(lesson, self.lesson_run.model)
         await self.show_step(0)
 
     async def action_lesson_step(self, delta: int) -> None:
@@ -109,7 +108,7 @@ class LessonApp(CtxlabApp):
         elif step.show in ("tokens", "languages"):
             await self.set_compare(list(step.get("tokenizers")))
         elif step.show == "ask":  # the document in the tokens of the model that reads it
-            model = step.get("model") or self.lesson_model or DEFAULT_MODEL
+            model = step.get("model") or self.lesson_run.model or DEFAULT_MODEL
             tokenizer = model_choice(model).tokenizer
             if _step_tab(step) == "truncate":  # grey out what the model cannot see
                 self.set_truncation(budget=step.get("window"), strategy=step.get("strategy"))

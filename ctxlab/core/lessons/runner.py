@@ -50,8 +50,7 @@ def models_used(lesson: Lesson, default: str | None = None) -> list[str | None]:
 
 def runs_default_model(lesson: Lesson) -> bool:
     """Whether some model step names no model, so a ``--model`` choice changes the lesson."""
-    return any(step.show in MODEL_SHOWS and not (step.get("model") or step.get("models"))
-               for step in lesson.steps)
+    return None in models_used(lesson)
 
 
 class LessonRun:
