@@ -237,7 +237,7 @@ class _Pipeline:
         for path in self._unlooked:
             size = present[path].size if path in present else 0
             if path in hits:
-                cc = hits[path][1]
+                cc = hits[path]
                 self.results[path] = FileCount(path, cc.status, size, cc.chars, cc.words,
                                                cc.tokens, cc.bom)
                 self._done_bytes += size

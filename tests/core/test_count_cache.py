@@ -148,8 +148,52 @@ def test_a_warm_run_writes_nothing_until_its_hits_need_a_new_last_used_stamp(tre
     run(tree, db)
     assert db.read_bytes() == before
     with sqlite3.connect(db) as conn:
-        (stamped,) = conn.execute("SELECT MAX(used) FROM content").fetchone()
+        (stamped,) = conn.execute("SELECT MAX(used) FROM runs").fetchone()
     monkeypatch.setattr(count_cache, "STAMP_USED_NS", -1)  # every hit is now "long unused"
     run(tree, db)
     with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT MIN(used) FROM content").fetchone()[0] > stamped
+        assert conn.execute("SELECT MIN(used) FROM runs").fetchone()[0] > stamped
+
+
+def test_a_warm_run_is_answered_by_its_run_row_and_stays_exact(tree, tmp_path, counted,
+                                                             monkeypatch):
+    db = tmp_path / "counts.sqlite3"
+    cold, _ = run(tree, db)
+    rows = count_cache.CountCache._look_up_rows
+    monkeypatch.setattr(count_cache.CountCache, "_look_up_rows", None)  # any use would fail
+    counted.clear()
+    assert run(tree, db)[0] == cold and counted == []
+    monkeypatch.setattr(count_cache.CountCache, "_look_up_rows", rows)
+    (tree / "a.md").write_text("A new text.\n", "utf-8")
+    warm, _ = run(tree, db)
+    assert [os.path.basename(p) for p in counted] == ["a.md"]
+    a = next(fc for fc in warm if fc.path.endswith("a.md"))
+    assert a.tokens["cl100k_base"] == len(
+        tiktoken.get_encoding("cl100k_base").encode_ordinary("A new text.\n"))
+    assert [fc for fc in warm if fc is not a] == [fc for fc in cold if fc.path != a.path]
+
+
+def test_other_paths_and_damaged_run_rows_fall_back_to_the_tables(tree, tmp_path, counted):
+    db = tmp_path / "counts.sqlite3"
+    cold, _ = run(tree, db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE runs SET numbers = x'00'")
+    counted.clear()
+    assert run(tree, db)[0] == cold and counted == []  # every path found in the tables
+    subset = CountOptions(("cl100k_base", "o200k_base"), jobs=1, cache_path=str(db))
+    part = count_files([tree / "c.txt", tree / "b.py"], subset)  # another run: another first file
+    by_name = {os.path.basename(fc.path): fc for fc in cold}
+    assert counted == [] and part == [by_name["c.txt"], by_name["b.py"]]
+
+
+def test_a_version_1_cache_gains_the_runs_table_and_keeps_its_counts(tree, tmp_path, counted):
+    db = tmp_path / "counts.sqlite3"
+    cold, _ = run(tree, db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("DROP TABLE runs")
+        conn.execute("PRAGMA user_version = 1")
+    counted.clear()
+    warm, notes = run(tree, db)
+    assert warm == cold and counted == [] and notes == []
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1
