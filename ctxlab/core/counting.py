@@ -283,15 +283,20 @@ class _Pipeline:
                                          mp_context=multiprocessing.get_context("fork"))
 
     def _encode_here(self, final: bool) -> None:
-        """Read the waiting files in chunks and hand their texts to the encoder thread."""
-        if self._pool is None and self._todo:
-            from concurrent.futures import ThreadPoolExecutor
-
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ctxlab-encode")
+        """Read the waiting files in chunks and hand their texts to the encoder thread; a
+        run whose few new files fit one chunk (a re-count) counts them here, thread-less."""
+        if final and self._pool is None and self._todo_bytes < CHUNK_BYTES:
+            if self._todo:
+                paths, weight = self._take(CHUNK_BYTES)
+                self._done(count_read_files(_read(paths, self.options), self.options), weight)
+            return
         while self._todo_bytes >= CHUNK_BYTES or (final and self._todo):
+            if self._pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ctxlab-encode")
             paths, weight = self._take(CHUNK_BYTES)
             files = _read(paths, self.options)
-            assert self._pool is not None
             future = self._pool.submit(_token_counts, _texts(files), self.options)
             self._encoding.append((files, future, weight))
             self._collect_encoded(wait=False)

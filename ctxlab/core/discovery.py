@@ -25,13 +25,13 @@ import stat
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from ctxlab.core import discovery_cache
 from ctxlab.core.discovery_cache import WalkMemo
 from ctxlab.core.gitignore import IgnoreList, is_ignored
-from ctxlab.core.gitrepo import find_repo, ignore_list
+from ctxlab.core.gitrepo import Repo, find_repo, ignore_list
 
 ALWAYS_SKIPPED_DIRS = frozenset({".git", ".hg", ".svn"})
 VERDICTS_VERSION = 1  # bump when a rule changes what a directory's listing yields
@@ -124,9 +124,16 @@ class _Rules:
 
     prefix: str  # the walk root relative to the top ("" or "a/b/")
     base_lists: tuple[IgnoreList, ...]
-    tracked: frozenset[str]
-    tracked_dirs: frozenset[str]
+    repo: Repo | None = None  # its index is read only if a directory has to be listed
     index_stamp: discovery_cache.Stamp | None = None  # the git index the tracked set came from
+
+    @cached_property
+    def tracked(self) -> frozenset[str]:
+        return self.repo.tracked if self.repo else frozenset()
+
+    @cached_property
+    def tracked_dirs(self) -> frozenset[str]:
+        return self.repo.tracked_dirs if self.repo else frozenset()
 
 
 def _rules(root: Path, options: WalkOptions) -> _Rules | None:
@@ -135,8 +142,8 @@ def _rules(root: Path, options: WalkOptions) -> _Rules | None:
     absolute = Path(os.path.normpath(os.path.abspath(root)))
     repo = find_repo(absolute)
     if repo is None:
-        return _Rules("", (), frozenset(), frozenset())
-    # After find_repo read it: an index changed since is too recent to be trusted.
+        return _Rules("", ())
+    # Before the index is read: an index changed since is too recent to be trusted.
     index_stamp = discovery_cache.stamp(os.fspath(repo.git_dir / "index"))
     rel_root = absolute.relative_to(repo.top).as_posix()
     prefix = "" if rel_root == "." else rel_root + "/"
@@ -149,8 +156,7 @@ def _rules(root: Path, options: WalkOptions) -> _Rules | None:
         found = ignore_list(repo.top.joinpath(*parts[:depth], ".gitignore"), base)
         if found is not None:
             lists.append(found)
-    return _Rules(prefix, tuple(found for found in lists if found.patterns), repo.tracked,
-                  repo.tracked_dirs(), index_stamp)
+    return _Rules(prefix, tuple(found for found in lists if found.patterns), repo, index_stamp)
 
 
 def _walk(root: Path, options: WalkOptions, found: Discovery,

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from ctxlab.core.gitignore import IgnoreList, parse_lines
@@ -25,8 +26,14 @@ class Repo:
     top: Path  # the work tree's top directory, absolute and normalised
     git_dir: Path
     excludes: tuple[IgnoreList, ...]  # lowest priority first: core.excludesFile, info/exclude
-    tracked: frozenset[str] = field(default=frozenset())  # "a/b.txt", relative to ``top``
 
+    @cached_property
+    def tracked(self) -> frozenset[str]:
+        """The tracked paths ("a/b.txt", relative to ``top``), read from the index when first
+        asked for: a re-walk that lists no directory never needs them."""
+        return _tracked(self.git_dir)
+
+    @cached_property
     def tracked_dirs(self) -> frozenset[str]:
         """Every directory holding a tracked file ("" is the top)."""
         dirs = {""}
@@ -42,7 +49,7 @@ def find_repo(directory: Path) -> Repo | None:
         dot_git = candidate / ".git"
         git_dir = _git_dir(dot_git)
         if git_dir is not None:
-            return Repo(candidate, git_dir, _excludes(git_dir), _tracked(git_dir))
+            return Repo(candidate, git_dir, _excludes(git_dir))
     return None
 
 
