@@ -43,5 +43,8 @@ def friendly_errors(func: Callable) -> Callable:
             raise CtxlabError(str(exc)) from None
         except (BrokenPipeError, KeyboardInterrupt):
             raise SystemExit(130) from None
+        except OSError as exc:  # a full disk, a file that vanished: the path and why
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise CtxlabError(f"{where}{exc.strerror or exc}", EXIT_INPUT) from None
 
     return wrapper

@@ -9,6 +9,7 @@ import click
 
 from ctxlab.commands.errors import CtxlabError, friendly_errors
 from ctxlab.commands.model import MODEL_HELP, load_for_cli
+from ctxlab.commands.outputs import check_output_file
 from ctxlab.core.strategies import SINKS, STRATEGIES, model_strategies, probe_defaults
 
 
@@ -62,6 +63,9 @@ def command(depths, lengths, strategies, window, sinks, needle_count, distances,
 
     if plot_path is not None and plot_path.suffix.lower() not in (".svg", ".png"):
         raise CtxlabError(f"--plot {plot_path}: use a .svg or .png file name")
+    for path, option in ((json_path, "--json"), (plot_path, "--plot")):
+        if path is not None:
+            check_output_file(path, option)
     # Settings are checked before the model loads: a typo should not cost a model load.
     chosen = parse_strategies(strategies, window, sinks) if strategies else None
     needles = load_needles(needles_file)[:needle_count]

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ctxlab.commands.errors import CtxlabError, friendly_errors
+from ctxlab.commands.outputs import check_output_file
 
 
 @click.command()
@@ -24,6 +25,8 @@ def command(budget: str | None, svg_path: Path | None) -> None:
         flops = parse_flops(budget) if budget is not None else None
     except ValueError as exc:
         raise CtxlabError(f"--budget: {exc}") from None
+    if svg_path is not None:
+        check_output_file(svg_path, "--svg")
     click.echo("\n".join(text_plot(flops)))
     if svg_path is not None:
         svg_path.write_text(svg_plot(flops), encoding="utf-8")

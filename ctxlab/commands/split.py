@@ -9,6 +9,7 @@ import click
 
 from ctxlab.commands.errors import CtxlabError, friendly_errors
 from ctxlab.commands.inputs import read_input_text
+from ctxlab.commands.outputs import check_output_dir
 from ctxlab.core.split import Chunk, split_text
 from ctxlab.core.tokenizers.engines import DEFAULT_ENGINE, ENGINES, get_counter
 from ctxlab.core.tokenizers.registry import get_tokenizer
@@ -29,6 +30,8 @@ def command(path, max_tokens, overlap, tokenizer, out_dir, engine) -> None:
     line or sentence ends when they fit and at token boundaries otherwise. Prints JSONL
     (index, start, end, tokens, cut, text) unless --out-dir is given."""
     text = read_input_text(path)
+    if out_dir is not None:
+        check_output_dir(out_dir, "--out-dir")
     counter = get_counter(tokenizer, engine)
     full = get_tokenizer(tokenizer)
     chunks = split_text(text, counter.count, lambda t: _token_starts(full, t), max_tokens,

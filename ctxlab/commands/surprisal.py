@@ -10,6 +10,7 @@ import click
 from ctxlab.commands.errors import friendly_errors
 from ctxlab.commands.inputs import read_input_text
 from ctxlab.commands.model import MODEL_HELP, load_for_cli
+from ctxlab.commands.outputs import check_output_file
 from ctxlab.core.strategies import SINKS, STRATEGIES, model_strategies, names
 
 # Every strategy that limits what a model sees (all but full), by name or alias.
@@ -41,6 +42,8 @@ def command(file: Path, window: int, kind: str, sinks: int, top: int, json_path:
     from ctxlab.core.probes.surprisal import surprisal_map, text_start
 
     text = read_input_text(file)
+    if json_path is not None:
+        check_output_file(json_path, "--json")
     model = load_for_cli(model_source)
     strategy = Strategy(kind, window, sinks=sinks)
     first = first_tokens or model.config.arch.context_length
