@@ -48,7 +48,13 @@ def command(name: str | None, headless: bool, verify: bool, record: bool, list_o
     if headless and not name:
         names = ", ".join(known.name for known in list_lessons())
         raise CtxlabError(f"--print needs a lesson name (one of: {names})")
+    if headless and start != 1:
+        raise CtxlabError("--step opens the TUI at a step; --print runs every step: drop one")
     lesson = load_lesson(name) if name else None
+    opened = lesson or list_lessons()[0]  # the TUI opens the first lesson when none is named
+    if start > len(opened.steps):
+        raise CtxlabError(f"--step {start}: lesson {opened.name} has {len(opened.steps)} steps "
+                          f"(1 to {len(opened.steps)})")
     model = _lesson_model(model_source, lesson, verify or record)
     if not headless:
         from ctxlab.config import load_settings
