@@ -114,6 +114,12 @@ class CtxlabApp(App[None]):
         super().notify(printable(message, lines=True), title=printable(title), severity=severity,
                        timeout=timeout, markup=False)
 
+    def action_help_quit(self) -> None:
+        """Ctrl+C's hint, in plain words (Textual's own is markup, and ours shows none)."""
+        keys = sorted((key for key, active in self.active_bindings.items()
+                       if active.binding.action in ("quit", "app.quit")), key=len)
+        self.notify(f"Press {' or '.join(keys)} to quit the app", title="Do you want to quit?")
+
     def on_notify(self, event: Notify) -> None:
         self.notices.append(event.notification)
 
