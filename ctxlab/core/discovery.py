@@ -198,10 +198,11 @@ def _walk(root: Path, options: WalkOptions, found: Discovery,
                                  discovery_cache.trusted(ignore_stamp, memo.started_ns),
                                  tracked_only, files if reusable else None, subdirs, ignored]
         shown = rel_dir if top == "." else directory  # as pathlib writes it: no "./"
-        for name in files:
-            rel = f"{rel_dir}/{name}" if rel_dir else name
-            path = os.path.join(shown, name) if shown else name
-            if found.add(path, key_prefix + rel):
+        path_dir = shown if not shown or shown.endswith("/") else shown + "/"
+        key_dir = f"{key_prefix}{rel_dir}/" if rel_dir else key_prefix
+        for name in files:  # os.path.join's result, without its cost per file
+            path = path_dir + name
+            if found.add(path, key_dir + name):
                 yield path
         found.ignored += ignored
         stack.extend((f"{rel_dir}/{name}" if rel_dir else name, lists, only, same_rules)
