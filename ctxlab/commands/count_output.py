@@ -8,7 +8,6 @@ tokenizers with their library versions.
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from collections import Counter
@@ -103,6 +102,8 @@ def _document(counts, found: Discovery, totals, names, engine) -> dict:
 def _csv(counts, found: Discovery, totals, names) -> None:
     """One row per file, then per problem; the totals row has status ``total`` and no path,
     so no file name can be mistaken for it."""
+    import csv
+
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(["path", "status", "bytes", "chars", "words", *names, "detail"])
     for fc in counts:

@@ -254,7 +254,7 @@ def _fingerprint(options: WalkOptions, rules: _Rules | None) -> str:
     index = rules.index_stamp if rules else None
     if index is not None and time.time_ns() - index[0] <= discovery_cache.RACY_NS:
         return ""
-    lists = [(found.base, [(p.regex.pattern, p.negated, p.dir_only, p.basename)
+    lists = [(found.base, [(p.source, p.negated, p.dir_only, p.basename)
                            for p in found.patterns])
              for found in (rules.base_lists if rules else ())]
     return json.dumps([VERDICTS_VERSION, options.hidden, options.gitignore, options.include,

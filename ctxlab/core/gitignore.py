@@ -30,10 +30,20 @@ _POSIX_CLASSES = {
 
 @dataclass(frozen=True)
 class Pattern:
-    regex: re.Pattern[str]
+    source: str  # the regex; compiled on first use, so a re-walk that lists nothing never does
     negated: bool
     dir_only: bool
     basename: bool  # no slash in the pattern: matched against the last path component
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        try:
+            return re.compile(self.source, re.DOTALL)
+        except re.error:
+            return _NOTHING  # as git treats a malformed class: it matches nothing
+
+
+_NOTHING = re.compile("(?!)")
 
 
 def parse_lines(lines: Sequence[str]) -> list[Pattern]:
@@ -66,10 +76,10 @@ def _parse(line: str) -> Pattern | None:
     if line.startswith("/"):
         line = line[1:]
     try:
-        regex = re.compile(wildmatch_regex(line), re.DOTALL)
+        source = wildmatch_regex(line)
     except re.error:
         return None  # git treats a malformed class as matching nothing
-    return Pattern(regex, negated, dir_only, basename)
+    return Pattern(source, negated, dir_only, basename)
 
 
 def _strip_trailing_spaces(line: str) -> str:
