@@ -11,10 +11,12 @@ import click
 
 from ctxlab.commands.errors import EXIT_INPUT, CtxlabError, friendly_errors
 from ctxlab.commands.inputs import read_texts
+from ctxlab.commands.progress import ends_on_ctrl_c, status_line
 
 if TYPE_CHECKING:
     from ctxlab.core.windows import Cost, Fill, Window
 
+BIG_TEXT = 1_000_000  # characters: a count long enough to say which tokenizer it is on
 BAND_STYLES = {"ok": "green", "warn": "yellow", "danger": "red", "over": "bold white on red"}
 
 
@@ -125,11 +127,13 @@ def _counts(text: str, names: set[str], *, explicit: bool) -> dict[str, int | st
     from ctxlab.core.tokenizers import TokenizerError, get_tokenizer
 
     counts: dict[str, int | str] = {}
-    for name in sorted(names):
-        try:
-            counts[name] = get_tokenizer(name, fetch=explicit).count(text)
-        except TokenizerError as exc:
-            counts[name] = str(exc)
+    with status_line(len(text) >= BIG_TEXT) as say, ends_on_ctrl_c():
+        for number, name in enumerate(sorted(names), 1):
+            say(f"counting with {name} ({number} of {len(names)})")
+            try:
+                counts[name] = get_tokenizer(name, fetch=explicit).count(text)
+            except TokenizerError as exc:
+                counts[name] = str(exc)
     return counts
 
 

@@ -68,3 +68,42 @@ def record_progress(total_bytes: int) -> Iterator[Callable[[int, int], None]]:
             progress.update(task, advance=nbytes, rows=rows)
 
         yield advance
+
+
+@contextmanager
+def status_line(shown: bool = True) -> Iterator[Callable[[str], None]]:
+    """Yield ``say(text)``: one line on a terminal's stderr, rewritten in place and cleared
+    at the end; nothing on a pipe or a file, nor when not ``shown``."""
+    import sys
+
+    live = shown and sys.stderr.isatty()
+
+    def say(text: str) -> None:
+        if live:
+            sys.stderr.write(f"\r{text}…\x1b[K")
+            sys.stderr.flush()
+
+    try:
+        yield say
+    finally:
+        if live:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
+@contextmanager
+def ends_on_ctrl_c() -> Iterator[None]:
+    """Let Ctrl-C end the process at once while a native call runs that holds the GIL (an
+    HF or SentencePiece encode of a big text): Python would only see it when the call
+    returns. For work that has written nothing yet."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)

@@ -1,0 +1,65 @@
+"""`ctxlab fit` on a big document: each tokenizer's count is a native call of many seconds
+(claude-legacy: ~80 s on 50 MB) that Python cannot interrupt, so fit says what it is counting
+and Ctrl-C ends it at once instead of after every tokenizer has finished."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def big_document(tmp_path_factory):
+    path = tmp_path_factory.mktemp("fit") / "big.txt"
+    path.write_text("The dragon was red, red as a coal. " * 150_000, encoding="utf-8")  # 5 MB
+    return path
+
+
+def start_fit(path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "ctxlab", "fit", str(path), "-m",
+                             "claude-sonnet-4-5"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env={**os.environ, "COLUMNS": "120"})
+
+
+def test_ctrl_c_during_a_long_count_ends_fit_at_once(big_document):
+    fit = start_fit(big_document)
+    time.sleep(3)  # inside claude-legacy's encode of 5 MB (several seconds here)
+    sent = time.monotonic()
+    fit.send_signal(signal.SIGINT)
+    try:
+        out, err = fit.communicate(timeout=30)
+    finally:
+        fit.kill()
+    assert time.monotonic() - sent < 1.5, "Ctrl-C waited for the count to finish"
+    assert fit.returncode in (130, -signal.SIGINT) and b"Traceback" not in err
+    assert out == b""  # nothing half-printed
+
+
+def test_fit_names_the_tokenizer_it_is_counting_with_on_a_terminal(big_document):
+    """The status line goes to a terminal only (a pty here), and is cleared once done."""
+    import pty
+
+    leader, follower = pty.openpty()
+    fit = subprocess.run([sys.executable, "-m", "ctxlab", "fit", str(big_document), "-m",
+                          "gpt-4o", "-m", "llama-3.3-70b"], stdout=subprocess.PIPE,
+                         stderr=follower, timeout=120)
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the pty's other end is closed: all read
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert fit.returncode == 0 and b"openai/gpt-4o" in fit.stdout
+    assert b"counting with llama3 (1 of 2)" in shown
+    assert b"counting with o200k_base (2 of 2)" in shown
+    assert shown.endswith(b"\r\x1b[K")
