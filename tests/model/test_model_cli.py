@@ -73,6 +73,18 @@ def test_surprisal_scores_the_start_of_a_longer_text(runner, tmp_path):
     assert len(tokens) == 50 and "".join(t["text"] for t in tokens).startswith("The lighthouse")
 
 
+@pytest.mark.parametrize("text", ["", "Hi"])
+def test_surprisal_of_fewer_than_two_tokens_is_one_line(runner, tmp_path, text):
+    """The first token is scored from nothing: with none or one there is no loss to show
+    (it printed "perplexity nan" and exit 0)."""
+    path = tmp_path / "short.txt"
+    path.write_text(text, encoding="utf-8")
+    result = runner.invoke(group, ["surprisal", str(path), "-w", "8"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines()[-1].startswith("ctxlab: error: the text has ")
+    assert "nan" not in result.output
+
+
 def test_recall_prints_a_heatmap_and_writes_json_and_svg(runner, tmp_path):
     out, svg = tmp_path / "r.json", tmp_path / "r.svg"
     result = runner.invoke(group, [

@@ -104,6 +104,9 @@ def surprisal_map(model: LocalModel, text: str, strategy: Strategy, *,
     if len(spans) > limit:
         raise ProbeError(f"the text has {len(spans)} tokens; the model's context is {limit} "
                          "(pass a shorter text)")
+    if len(spans) < 2:  # each token is scored from the ones before it: the first never is
+        raise ProbeError(f"the text has {len(spans)} token{'s' * (len(spans) != 1)}; "
+                         "surprisal needs at least 2")
     ids = spans.ids
     if progress:
         progress("full context")
