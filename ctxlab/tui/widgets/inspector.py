@@ -107,12 +107,14 @@ def facts_content(title: str, facts: list[tuple[str, str]]) -> Content:
 class Inspector(Static):
     """Shows `token_facts` for the token the user points at."""
 
+    HINT = "Move the cursor (arrows) or the mouse over a token."  # none is picked yet
+
     DEFAULT_CSS = """
     Inspector { width: 38; height: 1fr; padding: 0 1; border-left: solid $primary-muted; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 (Textual\'s name)
-        super().__init__("Move the cursor (arrows) or the mouse over a token.", id=id)
+        super().__init__(self.HINT, id=id)
         self.facts: list[tuple[str, str]] = []
         self._shown: tuple[TokenSpans, str, int, SurprisalMap | None] | None = None
         self._looked_up: dict[tuple[str, int], Vocab | str] = {}
@@ -123,7 +125,7 @@ class Inspector(Static):
         if spans is None or not 0 <= index < len(spans):
             self._shown = None
             self.facts = []
-            self.update("No token here.", layout=False)
+            self.update(self.HINT, layout=False)
             return
         self._shown = (spans, tokenizer, index, surprisal)
         vocab = self._vocab(spans, tokenizer, index)
