@@ -84,7 +84,9 @@ def _coerce(key: str, value: Any, source: str) -> Any:
     """Accept TOML values and their environment spellings (``a,b`` lists, ``id=key`` maps)."""
     try:
         if key in ("tokenizers", "windows"):
-            items = value.split(",") if isinstance(value, str) else list(value)
+            items = value.split(",") if isinstance(value, str) else value
+            if not isinstance(items, (list, tuple)):  # a TOML number or table
+                raise ValueError(f"give a list of names: {key} = [\"…\", \"…\"]")
             names = tuple(str(item).strip() for item in items if str(item).strip())
             if key == "tokenizers" and not names:
                 raise ValueError("needs at least one tokenizer")

@@ -52,6 +52,7 @@ def test_keymap_from_the_environment(tmp_path: Path) -> None:
     ("tokenisers = ['gpt2']\n", "unknown setting"),
     ("tokenizers = [\n", "config.toml"),
     ("model = 'gpt-9'\n", r"config.toml: bad value for 'model' \('gpt-9'\): use smollm2 or"),
+    ("tokenizers = 5\n", r'\(5\): give a list of names: tokenizers = \["…", "…"\]$'),
 ])
 def test_bad_settings_name_the_key_and_file(tmp_path: Path, body: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
