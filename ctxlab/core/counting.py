@@ -153,6 +153,9 @@ def count_files(paths: Iterable[Path | str], options: CountOptions,
         for path in paths:
             run.add(str(path))
         run.finish()
+    except BaseException:  # Ctrl-C, or a failure: no worker may outlive this call
+        run.abort()
+        raise
     finally:
         run.close()
     if cache:
@@ -226,6 +229,18 @@ class _Pipeline:
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def abort(self) -> None:
+        """Stop at once: a worker in a native encode of a big file hears SIGINT only when the
+        call returns (a minute, for an HF tokenizer on 50 MB), so worker processes are
+        terminated, not waited for. Threads cannot be; they finish their chunk."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        workers = list((getattr(pool, "_processes", None) or {}).values())  # none for threads
+        for process in workers:
+            process.terminate()
+        pool.shutdown(wait=bool(workers), cancel_futures=True)
 
     def _look_up(self) -> None:
         present: dict[str, Stat] = {}

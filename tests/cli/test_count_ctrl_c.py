@@ -1,0 +1,44 @@
+"""Ctrl-C during `ctxlab count` with a tokenizer that counts in worker processes: a
+worker inside an HF encode of a big file hears SIGINT only when the call returns (a
+minute on 50 MB), so the run must end at once and leave no worker behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def processes_running(argument: str) -> list[int]:
+    """Pids whose command line holds ``argument`` (forked workers keep their parent's)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and entry.name != str(os.getpid()):
+            try:
+                if argument.encode() in (entry / "cmdline").read_bytes().split(b"\0"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_ctrl_c_ends_a_pooled_count_at_once_and_leaves_no_worker(tmp_path):
+    big = tmp_path / "big.txt"
+    big.write_text("The dragon was red, red as a coal. " * 300_000, encoding="utf-8")  # 10 MB
+    count = subprocess.Popen([sys.executable, "-m", "ctxlab", "count", str(big), "--no-cache",
+                              "-t", "claude-legacy"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+    time.sleep(4)  # the pool has started; a worker is inside claude-legacy's encode
+    assert len(processes_running(str(big))) > 1, "no worker process was counting"
+    sent = time.monotonic()
+    count.send_signal(signal.SIGINT)
+    try:
+        _, err = count.communicate(timeout=60)
+    finally:
+        count.kill()
+    assert time.monotonic() - sent < 3, "Ctrl-C waited for the worker's encode to finish"
+    assert count.returncode in (130, -signal.SIGINT) and b"Traceback" not in err
+    assert processes_running(str(big)) == []
