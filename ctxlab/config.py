@@ -90,6 +90,8 @@ def _coerce(key: str, value: Any, source: str) -> Any:
             names = tuple(str(item).strip() for item in items if str(item).strip())
             if key == "tokenizers" and not names:
                 raise ValueError("needs at least one tokenizer")
+            if key == "tokenizers":
+                _check_tokenizers(names, source)
             return names
         if key == "keymap":
             if isinstance(value, str):
@@ -123,6 +125,19 @@ def _coerce(key: str, value: Any, source: str) -> Any:
         return str(value)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{source}: bad value for {key!r} ({value!r}): {exc}") from None
+
+
+def _check_tokenizers(names: tuple[str, ...], source: str) -> None:
+    from ctxlab.core.tokenizers.base import TokenizerError
+    from ctxlab.core.tokenizers.registry import check_name
+
+    for name in names:
+        try:
+            check_name(name)
+        except TokenizerError as exc:  # a flag's message stands alone; a file's names the file
+            if source == "flags":
+                raise
+            raise ValueError(str(exc)) from None
 
 
 def _keymap_pairs(value: str) -> dict[str, str]:

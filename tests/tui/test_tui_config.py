@@ -53,10 +53,23 @@ def test_keymap_from_the_environment(tmp_path: Path) -> None:
     ("tokenizers = [\n", "config.toml"),
     ("model = 'gpt-9'\n", r"config.toml: bad value for 'model' \('gpt-9'\): use smollm2 or"),
     ("tokenizers = 5\n", r'\(5\): give a list of names: tokenizers = \["…", "…"\]$'),
+    ("tokenizers = ['o200k_base', 'nosuch']\n",
+     r"config.toml: bad value for 'tokenizers' .*: unknown tokenizer 'nosuch': use one of"),
 ])
 def test_bad_settings_name_the_key_and_file(tmp_path: Path, body: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_settings(env=write(tmp_path, body))
+
+
+def test_tokenizer_names_are_checked_before_the_tui_opens_without_loading_them(
+        tmp_path: Path) -> None:
+    named = load_settings(flags={"tokenizers": ("gpt-4o", "hf:org/name", str(tmp_path))},
+                          env=write(tmp_path, ""))
+    assert named.tokenizers == ("gpt-4o", "hf:org/name", str(tmp_path))  # a model, the hub, a path
+    result = CliRunner().invoke(group, ["open", "-t", "o200k_base", "-t", "nosuch"])
+    assert result.exit_code == 2
+    assert result.output.startswith("ctxlab: error: unknown tokenizer 'nosuch': use one of")
+    assert result.output.strip().count("\n") == 0  # one line, and no TUI
 
 
 def test_open_reports_a_missing_sample_as_one_line() -> None:

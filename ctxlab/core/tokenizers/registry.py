@@ -267,8 +267,20 @@ def _load(key: str, fetch: bool) -> Tokenizer:
         from ctxlab.core.tokenizers.hf_backend import HFTokenizer
 
         return HFTokenizer.from_hub(key[3:])
+    raise _unknown(key)
+
+
+def check_name(name: str) -> None:
+    """Raise ``get_tokenizer``'s error for a name it could not even try; load nothing. So a
+    typo in a flag or the config file stops the TUI before it opens, not inside it."""
+    key = resolve_name(name)
+    if key not in specs() and not key.startswith("hf:") and not Path(key).expanduser().exists():
+        raise _unknown(key)
+
+
+def _unknown(key: str) -> TokenizerError:
     known = ", ".join(sorted(specs()))
-    raise TokenizerError(
+    return TokenizerError(
         f"unknown tokenizer {key!r}: use one of {known}, a model name like gpt-4o, "
         "a path to tokenizer.json / .model / .gguf, or hf:ORG/NAME"
     )
