@@ -30,10 +30,13 @@ def test_ctrl_c_ends_a_pooled_count_at_once_and_leaves_no_worker(tmp_path):
     big = tmp_path / "big.txt"
     big.write_text("The dragon was red, red as a coal. " * 300_000, encoding="utf-8")  # 10 MB
     count = subprocess.Popen([sys.executable, "-m", "ctxlab", "count", str(big), "--no-cache",
-                              "-t", "claude-legacy"], stdout=subprocess.PIPE,
+                              "-t", "claude-legacy", "-j", "2"], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE)
-    time.sleep(4)  # the pool has started; a worker is inside claude-legacy's encode
-    assert len(processes_running(str(big))) > 1, "no worker process was counting"
+    deadline = time.monotonic() + 60  # a fresh install compiles its bytecode first
+    while len(processes_running(str(big))) < 3:  # the parent and both workers: the pool is up
+        assert count.poll() is None and time.monotonic() < deadline, "no worker ever counted"
+        time.sleep(0.2)
+    time.sleep(1)  # the worker is inside claude-legacy's encode (10 s and more here)
     seconds, _, _ = send_ctrl_c(count)
     assert seconds < 3, "Ctrl-C waited for the worker's encode to finish"
     assert processes_running(str(big)) == []

@@ -34,6 +34,7 @@ async def test_the_summary_counts_shared_boundaries_and_unshared_tokens_are_mark
 async def test_marks_follow_the_text_and_vanish_when_the_tokenizers_agree(make_app):
     app = make_app(TEXT, tokenizers=("cl100k_base", "o200k_base"))
     async with app.run_test(size=SIZE) as pilot:
+        await app.settled()  # the tokenizers have loaded: the tab opens on finished counts
         await pilot.press("2")
         await app.settled()
         panel = app.query_one(ComparePanel)
