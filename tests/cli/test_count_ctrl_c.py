@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.interrupt import send_ctrl_c
+from tests.interrupt import as_in_a_terminal, send_ctrl_c
 
 
 def processes_running(argument: str) -> list[int]:
@@ -31,7 +31,7 @@ def test_ctrl_c_ends_a_pooled_count_at_once_and_leaves_no_worker(tmp_path):
     big.write_text("The dragon was red, red as a coal. " * 300_000, encoding="utf-8")  # 10 MB
     count = subprocess.Popen([sys.executable, "-m", "ctxlab", "count", str(big), "--no-cache",
                               "-t", "claude-legacy", "-j", "2"], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE)
+                             stderr=subprocess.PIPE, preexec_fn=as_in_a_terminal)
     deadline = time.monotonic() + 60  # a fresh install compiles its bytecode first
     while len(processes_running(str(big))) < 3:  # the parent and both workers: the pool is up
         assert count.poll() is None and time.monotonic() < deadline, "no worker ever counted"

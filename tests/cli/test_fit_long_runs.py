@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.interrupt import send_ctrl_c
+from tests.interrupt import as_in_a_terminal, send_ctrl_c
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,8 @@ def big_document(tmp_path_factory):
 def start_fit(path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "ctxlab", "fit", str(path), "-m",
                              "claude-sonnet-4-5"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env={**os.environ, "COLUMNS": "120"})
+                            stderr=subprocess.PIPE, env={**os.environ, "COLUMNS": "120"},
+                            preexec_fn=as_in_a_terminal)
 
 
 def test_ctrl_c_during_a_long_count_ends_fit_at_once(big_document):
