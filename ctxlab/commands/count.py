@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ctxlab.commands.count_output import render
+from ctxlab.commands.count_output import files_phrase, render
 from ctxlab.commands.errors import EXIT_INPUT, EXIT_OVER_BUDGET, CtxlabError, friendly_errors
 from ctxlab.core import count_cache
 from ctxlab.core.counting import CountOptions, FileCount, count_files, count_text_file
@@ -33,9 +33,11 @@ walking a tree are skipped and reported, not an error.
 @click.option("-f", "--format", "fmt", type=click.Choice(["table", "json", "jsonl", "csv"]),
               default="table", show_default=True)
 @click.option("--tree", is_flag=True, help="Roll counts up the directory tree.")
-@click.option("--depth", default=3, show_default=True, help="Tree depth to show.")
-@click.option("--top", default=10, show_default=True, help="Largest children shown per node.")
-@click.option("--min-share", default=0.0, show_default=True,
+@click.option("--depth", default=3, show_default=True, type=click.IntRange(min=0),
+              help="Tree depth to show (0: the total alone).")
+@click.option("--top", default=10, show_default=True, type=click.IntRange(min=0),
+              help="Largest children shown per node; the rest fold into one row.")
+@click.option("--min-share", default=0.0, show_default=True, type=click.FloatRange(0, 1),
               help="Fold tree nodes under this share of the total (0..1).")
 @click.option("--hidden", is_flag=True, help="Include dot-files and dot-directories.")
 @click.option("--no-ignore", is_flag=True, help="Do not read .gitignore files.")
@@ -170,7 +172,7 @@ def _exit(counts, problems, explicit, names, budget, per_file) -> None:
         over = [fc for fc in counts if fc.tokens.get(first, 0) > budget] if per_file else []
         total = sum(fc.tokens.get(first, 0) for fc in counts)
         if over or (not per_file and total > budget):
-            what = f"{len(over)} file(s)" if per_file else f"total {total:,}"
+            what = files_phrase(len(over)) if per_file else f"total {total:,}"
             raise CtxlabError(f"over budget: {what} > {budget:,} {first} tokens",
                               EXIT_OVER_BUDGET)
     if failed or problems:

@@ -138,7 +138,7 @@ def _table(counts, totals, names) -> None:
                       *(f"{fc.tokens[n]:,}" for n in names), f"{fc.size:,}", f"{fc.chars:,}",
                       _per_word(fc.tokens.get(names[0], 0), fc.words))
     table.add_section()
-    table.add_row(f"[bold]total[/] ({totals['files']} files)",
+    table.add_row(f"[bold]total[/] ({files_phrase(totals['files'])})",
                   *(f"[bold]{totals['tokens'][n]:,}[/]" for n in names), f"{totals['bytes']:,}",
                   f"{totals['chars']:,}", _per_word(totals["tokens"][names[0]], totals["words"]))
     _console(max((len(fc.path) for fc in counts), default=0)).print(table)
@@ -177,6 +177,11 @@ def _tree_table(counts, names, depth, top, min_share) -> None:
     _console(max((2 * r.depth + len(r.name) for r in rows), default=0)).print(table)
 
 
+def files_phrase(n: int, kind: str = "") -> str:
+    """``1 file``, ``2 files``: counts people read in a sentence."""
+    return f"{n:,} {kind}file{'' if n == 1 else 's'}"
+
+
 def _per_word(tokens: int, words: int) -> str:
     return f"{tokens / words:.2f}" if words else "-"
 
@@ -188,12 +193,12 @@ def _report_skips(counts, found: Discovery) -> None:
         examples = [fc for fc in counts if fc.status == status][:3]
         shown = "; ".join(printable(f"{fc.path}: {fc.detail}" if fc.detail else fc.path)
                           for fc in examples)
-        click.echo(f"ctxlab: {n} file(s) {SKIP_ADVICE.get(status, status)}: {shown}", err=True)
+        click.echo(f"ctxlab: {files_phrase(n)} {SKIP_ADVICE.get(status, status)}: {shown}", err=True)
     for path, reason in (*found.problems, *found.skipped):
         click.echo(f"ctxlab: {printable(str(path))}: {printable(reason)}", err=True)
     replaced = [fc for fc in counts if fc.status == "replaced"]
     if replaced:
-        click.echo(f"ctxlab: {len(replaced)} non-UTF-8 file(s) counted with U+FFFD "
+        click.echo(f"ctxlab: {files_phrase(len(replaced), 'non-UTF-8 ')} counted with U+FFFD "
                    "replacements (approximate)", err=True)
     if found.ignored:
         click.echo(f"ctxlab: {found.ignored} path(s) ignored (.gitignore, hidden, or filters)",

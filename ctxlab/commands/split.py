@@ -10,15 +10,16 @@ import click
 from ctxlab.commands.errors import CtxlabError, friendly_errors
 from ctxlab.commands.inputs import read_input_text
 from ctxlab.commands.outputs import check_output_dir
-from ctxlab.core.split import Chunk, split_text
+from ctxlab.core.split import Chunk, check_sizes, split_text
 from ctxlab.core.tokenizers.engines import DEFAULT_ENGINE, ENGINES, get_counter
 from ctxlab.core.tokenizers.registry import get_tokenizer
 
 
 @click.command()
 @click.argument("path", type=click.Path(path_type=Path, allow_dash=True))
-@click.option("--max-tokens", "-n", type=int, required=True, help="Most tokens per chunk.")
-@click.option("--overlap", "-k", type=int, default=0, show_default=True,
+@click.option("--max-tokens", "-n", type=click.IntRange(min=1), required=True,
+              help="Most tokens per chunk.")
+@click.option("--overlap", "-k", type=click.IntRange(min=0), default=0, show_default=True,
               help="Tokens each chunk repeats from the end of the previous one.")
 @click.option("-t", "--tokenizer", default="o200k_base", show_default=True)
 @click.option("-o", "--out-dir", type=click.Path(path_type=Path, file_okay=False),
@@ -29,6 +30,7 @@ def command(path, max_tokens, overlap, tokenizer, out_dir, engine) -> None:
     """Split PATH (- for stdin) into chunks of at most --max-tokens tokens, cut at paragraph,
     line or sentence ends when they fit and at token boundaries otherwise. Prints JSONL
     (index, start, end, tokens, cut, text) unless --out-dir is given."""
+    check_sizes(max_tokens, overlap)
     text = read_input_text(path)
     if out_dir is not None:
         check_output_dir(out_dir, "--out-dir")

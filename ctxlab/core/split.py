@@ -49,10 +49,7 @@ def split_text(text: str, count: Callable[[str], int], token_starts: TokenStarts
                max_tokens: int, overlap: int = 0) -> list[Chunk]:
     """Chunks of ``text``. ``count`` counts a string; ``token_starts`` gives, per token, the
     char offset it starts at, or None where it continues a character split across tokens."""
-    if max_tokens < 1:
-        raise SplitError("--max-tokens must be at least 1")
-    if not 0 <= overlap < max_tokens:
-        raise SplitError("--overlap must be at least 0 and less than --max-tokens")
+    check_sizes(max_tokens, overlap)
     chunks: list[Chunk] = []
     pos = 0
     while pos < len(text):
@@ -70,6 +67,14 @@ def split_text(text: str, count: Callable[[str], int], token_starts: TokenStarts
         chunks.append(Chunk(len(chunks), start, end, count(piece), cut, piece))
         pos = end
     return chunks
+
+
+def check_sizes(max_tokens: int, overlap: int) -> None:
+    """Refuse a budget no chunk can meet; callers check before reading a big input."""
+    if max_tokens < 1:
+        raise SplitError("--max-tokens must be at least 1")
+    if not 0 <= overlap < max_tokens:
+        raise SplitError("--overlap must be at least 0 and less than --max-tokens")
 
 
 def _furthest_end(text: str, start: int, pos: int, budget: int, count, token_starts

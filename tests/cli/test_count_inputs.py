@@ -146,6 +146,13 @@ def test_budget_exit_code(tmp_path):
     assert code == 1 and "over budget" in err
 
 
+def test_the_total_row_says_one_file_or_n_files(tmp_path):
+    (tmp_path / "a.txt").write_text("hello world")
+    assert "total (1 file)" in ctxlab("count", str(tmp_path))[1]
+    (tmp_path / "b.txt").write_text("hello")
+    assert "total (2 files)" in ctxlab("count", str(tmp_path))[1]
+
+
 def test_csv_and_jsonl_have_totals(tmp_path):
     (tmp_path / "a.txt").write_text("hello world")
     _, out, _ = ctxlab("count", "-f", "csv", "-t", "o200k_base", "-t", "r50k_base", str(tmp_path))

@@ -215,6 +215,21 @@ def test_jobs_are_capped_and_negative_jobs_refused(tmp_path):
     assert code == 2 and "-3" in err
 
 
+@pytest.mark.parametrize("args", [
+    ["count", "--tree", "--depth", "-1"], ["count", "--tree", "--top", "-1"],
+    ["count", "--tree", "--min-share", "-0.5"], ["count", "--tree", "--min-share", "2"],
+    ["split", "--max-tokens", "0"], ["split", "--max-tokens", "5", "--overlap", "-1"]])
+def test_nonsense_numbers_are_usage_errors(tmp_path, args):
+    (tmp_path / "a.txt").write_text("hello world")
+    code, out, err = ctxlab(args[0], str(tmp_path / "a.txt"), *args[1:])
+    assert code == 2 and out == "" and f"Invalid value for '{args[-2]}'" in err
+
+
+def test_split_refuses_an_overlap_as_big_as_the_budget_before_reading_anything(tmp_path):
+    code, _, err = ctxlab("split", str(tmp_path / "missing.txt"), "-n", "5", "-k", "5")
+    assert code == 2 and "--overlap must be" in one_line(err)
+
+
 def test_machine_formats_carry_problems_and_an_unambiguous_total(tmp_path):
     (tmp_path / "TOTAL").write_text("hello world")
     os.symlink(tmp_path / "gone", tmp_path / "dangling")
