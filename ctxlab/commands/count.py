@@ -10,6 +10,7 @@ import click
 
 from ctxlab.commands.count_output import files_phrase, render
 from ctxlab.commands.errors import EXIT_INPUT, EXIT_OVER_BUDGET, CtxlabError, friendly_errors
+from ctxlab.commands.progress import terminal_progress
 from ctxlab.core import count_cache
 from ctxlab.core.counting import CountOptions, FileCount, count_files, count_text_file
 from ctxlab.core.discovery import Discovery, WalkOptions, walk
@@ -141,7 +142,7 @@ def _gather(paths, options, hidden, no_ignore, include, exclude, quiet, remote):
     files = walk([p for p in paths if str(p) != "-"], walk_options, found, memo)
     explicit = {str(p) for p in paths if not os.path.isdir(p)}
     try:
-        with _progress(quiet) as advance:
+        with terminal_progress(quiet) as advance:
             counts.extend(count_files(files, options, advance, notify=_warn, remote=remote))
     finally:
         if memo:
@@ -151,17 +152,6 @@ def _gather(paths, options, hidden, no_ignore, include, exclude, quiet, remote):
 
 def _warn(line: str) -> None:
     click.echo(f"ctxlab: {line}", err=True)
-
-
-def _progress(quiet: bool):
-    """A byte-based progress bar on stderr, shown only if the run is not over at once."""
-    from contextlib import nullcontext
-
-    if quiet or not sys.stderr.isatty():
-        return nullcontext(None)
-    from ctxlab.commands.progress import byte_progress
-
-    return byte_progress()
 
 
 def _exit(counts, problems, explicit, names, budget, per_file) -> None:

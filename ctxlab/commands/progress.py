@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+
+
+def terminal_progress(quiet: bool, label: str = "counting"
+                      ) -> AbstractContextManager[Callable[[int, int], None] | None]:
+    """``byte_progress`` on a terminal's stderr; ``None`` (no bar) when quiet or piped."""
+    import sys
+    from contextlib import nullcontext
+
+    if quiet or not sys.stderr.isatty():
+        return nullcontext(None)
+    return byte_progress(label=label)
 
 
 @contextmanager
-def byte_progress(delay: float = 0.5) -> Iterator[Callable[[int, int], None]]:
+def byte_progress(delay: float = 0.5, label: str = "counting"
+                  ) -> Iterator[Callable[[int, int], None]]:
     """Yield ``update(bytes_done, bytes_found)``; one rich task for the whole run.
 
     The bar appears only once the run has lasted ``delay`` seconds, so a quick count
@@ -22,7 +34,7 @@ def byte_progress(delay: float = 0.5) -> Iterator[Callable[[int, int], None]]:
         if bar is None:
             if time.monotonic() - start < delay:
                 return
-            bar = _Bar()
+            bar = _Bar(label)
         bar.update(done, found)
 
     try:
@@ -33,11 +45,11 @@ def byte_progress(delay: float = 0.5) -> Iterator[Callable[[int, int], None]]:
 
 
 class _Bar:
-    def __init__(self) -> None:
+    def __init__(self, label: str) -> None:
         from rich import progress as bars
         from rich.console import Console
 
-        columns = (bars.TextColumn("counting"), bars.BarColumn(), bars.DownloadColumn(),
+        columns = (bars.TextColumn(label), bars.BarColumn(), bars.DownloadColumn(),
                    bars.TimeRemainingColumn())
         self.progress = bars.Progress(*columns, console=Console(stderr=True), transient=True)
         self.task = self.progress.add_task("count", total=None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -10,9 +11,9 @@ import click
 from ctxlab.commands.errors import CtxlabError, friendly_errors
 from ctxlab.commands.inputs import read_input_text
 from ctxlab.commands.outputs import check_output_dir
+from ctxlab.commands.progress import terminal_progress
 from ctxlab.core.split import Chunk, check_sizes, split_text
 from ctxlab.core.tokenizers.engines import DEFAULT_ENGINE, ENGINES, get_counter
-from ctxlab.core.tokenizers.registry import get_tokenizer
 
 
 @click.command()
@@ -25,8 +26,9 @@ from ctxlab.core.tokenizers.registry import get_tokenizer
 @click.option("-o", "--out-dir", type=click.Path(path_type=Path, file_okay=False),
               help="Write one file per chunk here (NAME.0001.EXT ...) instead of JSONL.")
 @click.option("--engine", type=click.Choice(ENGINES), default=DEFAULT_ENGINE, show_default=True)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @friendly_errors
-def command(path, max_tokens, overlap, tokenizer, out_dir, engine) -> None:
+def command(path, max_tokens, overlap, tokenizer, out_dir, engine, quiet) -> None:
     """Split PATH (- for stdin) into chunks of at most --max-tokens tokens, cut at paragraph,
     line or sentence ends when they fit and at token boundaries otherwise. Prints JSONL
     (index, start, end, tokens, cut, text) unless --out-dir is given."""
@@ -35,20 +37,39 @@ def command(path, max_tokens, overlap, tokenizer, out_dir, engine) -> None:
     if out_dir is not None:
         check_output_dir(out_dir, "--out-dir")
     counter = get_counter(tokenizer, engine)
-    full = get_tokenizer(tokenizer)
-    chunks = split_text(text, counter.count, lambda t: _token_starts(full, t), max_tokens,
+    chunks = split_text(text, counter.count, lambda t: _token_starts(counter, t), max_tokens,
                         overlap)
-    if out_dir is None:
-        for chunk in chunks:
-            click.echo(json.dumps(_record(chunk, counter.info.name), ensure_ascii=False))
-        return
-    _write_files(chunks, path, out_dir)
+    with terminal_progress(quiet, "splitting") as update:
+        if update is not None:
+            chunks = _reporting(chunks, text, update)
+        if out_dir is None:
+            for chunk in chunks:
+                click.echo(json.dumps(_record(chunk, counter.info.name), ensure_ascii=False))
+            return
+        found = list(chunks)
+    _write_files(found, path, out_dir)
+
+
+def _reporting(chunks: Iterator[Chunk], text: str, update) -> Iterator[Chunk]:
+    """The chunks, telling ``update`` how many UTF-8 bytes of the text they have covered."""
+    total = len(text.encode("utf-8"))
+    done = pos = 0
+    for chunk in chunks:
+        done += len(text[pos:chunk.end].encode("utf-8"))
+        pos = chunk.end
+        update(done, total)
+        yield chunk
 
 
 def _token_starts(tokenizer, text: str) -> list[int | None]:
-    spans = tokenizer.encode(text)
-    starts = spans.char_start.tolist()
-    return [s if i == 0 or s > starts[i - 1] else None for i, s in enumerate(starts)]
+    """Each token's first character, or None for a token that starts inside the character
+    the one before it started (a character split across tokens)."""
+    import numpy as np
+
+    starts = tokenizer.encode(text).char_start
+    fresh = np.ones(len(starts), dtype=bool)
+    fresh[1:] = starts[1:] > starts[:-1]
+    return [s if f else None for s, f in zip(starts.tolist(), fresh.tolist(), strict=True)]
 
 
 def _record(chunk: Chunk, name: str) -> dict:

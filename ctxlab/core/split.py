@@ -14,7 +14,8 @@ the previous one (cut at a token boundary), so context carries across chunks.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from itertools import takewhile
 from dataclasses import dataclass
 
 from ctxlab.core.errors import UserError
@@ -43,30 +44,34 @@ class Chunk:
 
 
 TokenStarts = Callable[[str], list[int | None]]
+# Tokens past the budget at which candidate ends stop: re-encoding a prefix that ends at a
+# break differs from the longer window's tokens only around the cut, by a token or two.
+REACH_SLACK = 8
 
 
 def split_text(text: str, count: Callable[[str], int], token_starts: TokenStarts,
-               max_tokens: int, overlap: int = 0) -> list[Chunk]:
-    """Chunks of ``text``. ``count`` counts a string; ``token_starts`` gives, per token, the
-    char offset it starts at, or None where it continues a character split across tokens."""
+               max_tokens: int, overlap: int = 0) -> Iterator[Chunk]:
+    """Chunks of ``text``, in order, as each is found (a caller can show progress by
+    ``chunk.end``). ``count`` counts a string; ``token_starts`` gives, per token, the char
+    offset it starts at, or None where it continues a character split across tokens."""
     check_sizes(max_tokens, overlap)
-    chunks: list[Chunk] = []
+    previous: Chunk | None = None
     pos = 0
     while pos < len(text):
         start = pos
-        if chunks and overlap:
-            start = _overlap_start(text, chunks[-1], overlap, token_starts)
-        end, cut = _furthest_end(text, start, pos, max_tokens, count, token_starts)
+        if previous and overlap:
+            start = _overlap_start(text, previous, overlap, token_starts)
+        end, cut, tokens = _furthest_end(text, start, pos, max_tokens, count, token_starts)
         if end <= pos and start < pos:  # the overlap left no room: drop it for this chunk
             start = pos
-            end, cut = _furthest_end(text, start, pos, max_tokens, count, token_starts)
+            end, cut, tokens = _furthest_end(text, start, pos, max_tokens, count, token_starts)
         if end <= pos:
             raise SplitError(f"--max-tokens {max_tokens} cannot hold the character at "
                              f"offset {pos} ({text[pos]!r})")
-        piece = text[start:end]
-        chunks.append(Chunk(len(chunks), start, end, count(piece), cut, piece))
+        previous = Chunk(previous.index + 1 if previous else 0, start, end, tokens, cut,
+                         text[start:end])
+        yield previous
         pos = end
-    return chunks
 
 
 def check_sizes(max_tokens: int, overlap: int) -> None:
@@ -78,43 +83,58 @@ def check_sizes(max_tokens: int, overlap: int) -> None:
 
 
 def _furthest_end(text: str, start: int, pos: int, budget: int, count, token_starts
-                  ) -> tuple[int, str]:
+                  ) -> tuple[int, str, int]:
+    """The chunk from ``start``: its end (after ``pos``), what cut it and its exact count.
+
+    One encoding of a window a little past the budget bounds where a fitting end can be,
+    so each exact count re-encodes about one chunk, not the whole 256-chars-a-token span.
+    """
     limit = min(len(text), pos + budget * MAX_TOKEN_CHARS)
-    if limit == len(text) and count(text[start:]) <= budget:
-        return len(text), "end"
+    starts, window_end = _first_token_starts(text, start, limit, budget + REACH_SLACK + 1,
+                                             token_starts)
+    later = [s for s in starts[budget + REACH_SLACK:] if s is not None]
+    reach = start + later[0] if later else window_end
+    if reach == len(text):
+        tokens = count(text[start:])
+        if tokens <= budget:
+            return len(text), "end", tokens
     for name, pattern in BOUNDARIES:
-        ends = [m.end() for m in pattern.finditer(text, pos, limit) if m.end() > pos]
+        ends = [m.end() for m in takewhile(lambda m: m.end() <= reach,
+                                           pattern.finditer(text, pos, limit))
+                if m.end() > pos]
         best = _largest_fitting(text, start, ends, budget, count)
         if best is not None:
-            return best, name
-    starts = _first_token_starts(text, start, limit, budget + 1, token_starts)
-    fitting = [start + s for i, s in enumerate(starts[:budget + 1])
-               if s is not None and start + s > pos]
+            return best[0], name, best[1]
+    fitting = [start + s for s in starts[:budget + 1] if s is not None and start + s > pos]
     for end in reversed(fitting):
-        if count(text[start:end]) <= budget:
-            return end, "token"
-    return pos, "token"
+        tokens = count(text[start:end])
+        if tokens <= budget:
+            return end, "token", tokens
+    return pos, "token", 0
 
 
 def _first_token_starts(text: str, start: int, limit: int, wanted: int, token_starts
-                        ) -> list[int | None]:
-    """Token starts of a window just big enough to hold ``wanted`` tokens (grown as needed)."""
+                        ) -> tuple[list[int | None], int]:
+    """Token starts of a window just big enough to hold ``wanted`` tokens (grown as needed),
+    and where that window ends."""
     size = wanted * 8
     while True:
         end = min(start + size, limit)
         starts = token_starts(text[start:end])
         if len(starts) > wanted or end == limit:
-            return starts
+            return starts, end
         size *= 4
 
 
-def _largest_fitting(text: str, start: int, ends: list[int], budget: int, count) -> int | None:
+def _largest_fitting(text: str, start: int, ends: list[int], budget: int, count
+                     ) -> tuple[int, int] | None:
     """Binary search over candidate ends; every answer is verified by an exact count."""
     lo, hi, best = 0, len(ends) - 1, None
     while lo <= hi:
         mid = (lo + hi) // 2
-        if count(text[start:ends[mid]]) <= budget:
-            best, lo = ends[mid], mid + 1
+        tokens = count(text[start:ends[mid]])
+        if tokens <= budget:
+            best, lo = (ends[mid], tokens), mid + 1
         else:
             hi = mid - 1
     return best

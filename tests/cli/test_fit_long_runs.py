@@ -12,6 +12,7 @@ import time
 import pytest
 
 from tests.interrupt import as_in_a_terminal, send_ctrl_c
+from tests.terminal import run_with_stderr_on_a_terminal
 
 
 @pytest.fixture(scope="module")
@@ -38,23 +39,9 @@ def test_ctrl_c_during_a_long_count_ends_fit_at_once(big_document):
 
 def test_fit_names_the_tokenizer_it_is_counting_with_on_a_terminal(big_document):
     """The status line goes to a terminal only (a pty here), and is cleared once done."""
-    import pty
-
-    leader, follower = pty.openpty()
-    fit = subprocess.run([sys.executable, "-m", "ctxlab", "fit", str(big_document), "-m",
-                          "gpt-4o", "-m", "llama-3.3-70b"], stdout=subprocess.PIPE,
-                         stderr=follower, timeout=120)
-    os.close(follower)
-    shown = b""
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:  # the pty's other end is closed: all read
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(leader)
+    fit, shown = run_with_stderr_on_a_terminal(
+        [sys.executable, "-m", "ctxlab", "fit", str(big_document), "-m", "gpt-4o", "-m",
+         "llama-3.3-70b"])
     assert fit.returncode == 0 and b"openai/gpt-4o" in fit.stdout
     assert b"counting with llama3 (1 of 2)" in shown
     assert b"counting with o200k_base (2 of 2)" in shown
