@@ -1,5 +1,5 @@
-"""`ctxlab fit` on a big document: each tokenizer's count is a native call of many seconds
-(claude-legacy: ~80 s on 50 MB) that Python cannot interrupt, so fit says what it is counting
+"""`ctxlab fit` on a big document: each tokenizer's count is native calls of many seconds
+(claude-legacy: ~10 s on 20 MB) that Python cannot interrupt, so fit says what it is counting
 and Ctrl-C ends it at once instead of after every tokenizer has finished."""
 
 from __future__ import annotations
@@ -15,11 +15,21 @@ from tests.interrupt import as_in_a_terminal, send_ctrl_c
 from tests.terminal import run_with_stderr_on_a_terminal
 
 
+def write_document(folder, sentences: int):
+    path = folder / "big.txt"
+    path.write_text("The dragon was red, red as a coal. " * sentences, encoding="utf-8")
+    return path
+
+
 @pytest.fixture(scope="module")
 def big_document(tmp_path_factory):
-    path = tmp_path_factory.mktemp("fit") / "big.txt"
-    path.write_text("The dragon was red, red as a coal. " * 150_000, encoding="utf-8")  # 5 MB
-    return path
+    return write_document(tmp_path_factory.mktemp("fit"), 150_000)  # 5 MB
+
+
+@pytest.fixture(scope="module")
+def huge_document(tmp_path_factory):
+    """20 MB: claude-legacy counts it in about 8 s here, so the Ctrl-C at 3 s lands inside."""
+    return write_document(tmp_path_factory.mktemp("fit"), 600_000)
 
 
 def start_fit(path) -> subprocess.Popen:
@@ -29,9 +39,9 @@ def start_fit(path) -> subprocess.Popen:
                             preexec_fn=as_in_a_terminal)
 
 
-def test_ctrl_c_during_a_long_count_ends_fit_at_once(big_document):
-    fit = start_fit(big_document)
-    time.sleep(3)  # inside claude-legacy's encode of 5 MB (several seconds here)
+def test_ctrl_c_during_a_long_count_ends_fit_at_once(huge_document):
+    fit = start_fit(huge_document)
+    time.sleep(3)  # inside claude-legacy's count of 20 MB
     seconds, out, _ = send_ctrl_c(fit)
     assert seconds < 1.5, "Ctrl-C waited for the count to finish"
     assert out == b""  # nothing half-printed

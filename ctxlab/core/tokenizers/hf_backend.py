@@ -20,6 +20,7 @@ from ctxlab.core.tokenizers.base import (
     TokenizerInfo,
     check_model_file,
 )
+from ctxlab.core.tokenizers.pieces import piecewise_counts
 
 
 def _bytes_to_unicode() -> dict[str, int]:
@@ -140,10 +141,10 @@ class HFTokenizer:
         return _spans_from_offsets(text, ids, enc.offsets, special, weights)
 
     def count(self, text: str, *, allow_special: bool = False) -> int:
-        return len(self._encoding(text, allow_special).ids)
+        return _counts(self._parsing_specials if allow_special else self._tok, [text])[0]
 
     def count_batch(self, texts: Sequence[str]) -> list[int]:
-        return [len(e.ids) for e in self._tok.encode_batch(list(texts), add_special_tokens=False)]
+        return _counts(self._tok, texts)
 
     def decode(self, ids: Sequence[int]) -> str:
         return self._tok.decode([int(i) for i in ids], skip_special_tokens=False)
@@ -156,6 +157,16 @@ class HFTokenizer:
 
     def piece(self, token_id: int) -> str:
         return self._tok.id_to_token(int(token_id)) or ""
+
+
+def _counts(tok, texts: Sequence[str]) -> list[int]:
+    """Counts of long texts a piece at a time; each group of pieces is one ``encode_batch``,
+    which releases the GIL and spreads the group over the cores."""
+    def encode(batch: list[str]) -> list:
+        return tok.encode_batch(batch, add_special_tokens=False)
+
+    return piecewise_counts(texts, lambda batch: [e.ids for e in encode(batch)],
+                            lambda batch: [len(e) for e in encode(batch)])
 
 
 def _info(tok, name: str, source: str, licence: str | None, exact_for: tuple[str, ...]):

@@ -16,6 +16,7 @@ from ctxlab.core.tokenizers.base import (
     TokenizerInfo,
     check_model_file,
 )
+from ctxlab.core.tokenizers.pieces import piecewise_counts
 
 
 class SentencePieceTokenizer:
@@ -111,10 +112,12 @@ class SentencePieceTokenizer:
 
     def count(self, text: str, *, allow_special: bool = False) -> int:
         runs = self._fragments(text, allow_special)
-        return sum(1 if is_control else len(self._sp.encode(run)) for run, is_control in runs)
+        return sum(self.count_batch([run for run, is_control in runs if not is_control])) + sum(
+            is_control for _, is_control in runs)
 
     def count_batch(self, texts: Sequence[str]) -> list[int]:
-        return [len(ids) for ids in self._sp.encode(list(texts))]
+        return piecewise_counts(texts, self._sp.encode,
+                                lambda batch: [len(ids) for ids in self._sp.encode(batch)])
 
     def decode(self, ids: Sequence[int]) -> str:
         return self._sp.decode([int(i) for i in ids])

@@ -96,10 +96,18 @@ class TiktokenTokenizer:
         )
 
     def count(self, text: str, *, allow_special: bool = False) -> int:
-        return len(self._ids(text, allow_special))
+        return len(self._ids(text, True)) if allow_special else self.count_batch([text])[0]
 
     def count_batch(self, texts: Sequence[str]) -> list[int]:
-        return [len(ids) for ids in self._enc.encode_ordinary_batch(list(texts))]
+        from ctxlab.core.tokenizers.pieces import piecewise_counts
+
+        return piecewise_counts(texts, self._enc.encode_ordinary_batch, self._counts)
+
+    def _counts(self, batch: list[str]) -> list[int]:
+        """tiktoken's batch call starts a thread pool: worth it for several texts only."""
+        if len(batch) == 1:
+            return [len(self._enc.encode_ordinary(batch[0]))]
+        return [len(ids) for ids in self._enc.encode_ordinary_batch(batch)]
 
     def decode(self, ids: Sequence[int]) -> str:
         return self._enc.decode([int(i) for i in ids])
