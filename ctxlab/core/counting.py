@@ -23,7 +23,7 @@ from ctxlab.core.count_cache import CachedCount, CountCache, Stat, counter_ident
 from ctxlab.core.textfile import EMPTY, MAX_TEXT_BYTES, OK, TextFile, read_text_file
 from ctxlab.core.tokenizers.base import Tokenizer
 from ctxlab.core.tokenizers.engines import DEFAULT_ENGINE, get_counter
-from ctxlab.core.words import count_words
+from ctxlab.core.words import count_words_batch
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor, Future
@@ -70,30 +70,35 @@ def count_text_file(tf: TextFile, options: CountOptions) -> FileCount:
 
 def _count_text_files(files: Sequence[TextFile], options: CountOptions) -> list[FileCount]:
     """Count many read files, one batch per tokenizer (HF tokenizers release the GIL there)."""
-    return _file_counts(files, _token_counts(_texts(files), options))
+    return _file_counts(files, _text_counts(_texts(files), options))
 
 
 def _texts(files: Sequence[TextFile]) -> list[str]:
     return [tf.text for tf in files if tf.counted]
 
 
-def _token_counts(texts: list[str], options: CountOptions) -> dict[str, list[int]]:
-    """Each tokenizer's counts of ``texts``."""
-    return {name: _count_texts(get_counter(name, options.engine), texts, options)
-            for name in options.tokenizers}
+TextCounts = tuple[list[int], dict[str, list[int]]]  # words, and each tokenizer's tokens
 
 
-def _file_counts(files: Sequence[TextFile], per_tokenizer: dict[str, list[int]]
-                 ) -> list[FileCount]:
-    """The records of ``files``, given each tokenizer's counts of their texts."""
+def _text_counts(texts: list[str], options: CountOptions) -> TextCounts:
+    """The words of ``texts`` and each tokenizer's counts of them."""
+    return count_words_batch(texts), {
+        name: _count_texts(get_counter(name, options.engine), texts, options)
+        for name in options.tokenizers}
+
+
+def _file_counts(files: Sequence[TextFile], text_counts: TextCounts) -> list[FileCount]:
+    """The records of ``files``, given the counts of their texts."""
+    words, per_tokenizer = text_counts
     per_name = {name: iter(counts) for name, counts in per_tokenizer.items()}
+    next_words = iter(words)
     counts = []
     for tf in files:
         if not tf.counted:
             counts.append(FileCount(tf.path, tf.status, tf.size, detail=tf.detail))
             continue
         tokens = {name: next(it) for name, it in per_name.items()}
-        counts.append(FileCount(tf.path, tf.status, tf.size, len(tf.text), count_words(tf.text),
+        counts.append(FileCount(tf.path, tf.status, tf.size, len(tf.text), next(next_words),
                                 tokens, tf.bom, tf.detail))
     return counts
 
@@ -312,7 +317,7 @@ class _Pipeline:
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ctxlab-encode")
             paths, weight = self._take(CHUNK_BYTES)
             files = _read(paths, self.options)
-            future = self._pool.submit(_token_counts, _texts(files), self.options)
+            future = self._pool.submit(_text_counts, _texts(files), self.options)
             self._encoding.append((files, future, weight))
             self._collect_encoded(wait=False)
 

@@ -42,7 +42,7 @@ def test_counts_equal_stock_tiktoken_on_whole_files(tmp_path):
     assert doc["totals"]["tokens"]["cl100k_base"] == sum(
         len(enc.encode_ordinary(t)) for t in texts.values())
     assert doc["schema"] == "ctxlab.count/1"
-    assert doc["tokenizers"][0]["library"].startswith("splintr-rs ")  # the default fast engine
+    assert "splintr-rs " in doc["tokenizers"][0]["library"]  # the default fast engine
 
 
 def test_binary_non_utf8_empty_and_bom_files_are_each_reported(tmp_path):

@@ -12,8 +12,14 @@ from hypothesis import strategies as st
 
 from ctxlab.core.samples import list_samples
 from ctxlab.core.tokenizers.engines import get_counter
-from ctxlab.core.tokenizers.fast_bpe import FAST_ENCODINGS, TIKTOKEN_N_VOCAB, FastBPETokenizer
-from ctxlab.core.words import count_words
+from ctxlab.core._ascii_count import Counter
+from ctxlab.core.tokenizers.fast_bpe import (
+    FAST_ENCODINGS,
+    TIKTOKEN_N_VOCAB,
+    FastBPETokenizer,
+    load_ascii_counter,
+)
+from ctxlab.core.words import count_words, count_words_batch
 
 WORDS = ["The dragon's hoard", " they'll ", "def f(x):\n    return x", "日本語のテキスト",
          "Привет, мир", "👩‍💻🧠", "naïve café", "ＡＢＣ１２３"]
@@ -110,15 +116,18 @@ def test_a_process_forked_after_batches_still_counts_batches():
 
 
 def test_engines_pick_the_fast_counter_only_where_it_is_exact():
-    assert get_counter("gpt-4o", "fast").info.library.startswith("splintr-rs")
+    assert get_counter("gpt-4o", "fast").info.library.startswith(
+        "ctxlab ASCII counter + splintr-rs")
     assert get_counter("gpt-4o", "tiktoken").info.library.startswith("tiktoken")
     assert get_counter("gpt2", "fast").info.library.startswith("tiktoken")  # no fast ranks
     assert TIKTOKEN_N_VOCAB.keys() == set(FAST_ENCODINGS)
 
 
-@given(st.text(st.characters(codec=None)) | st.text(alphabet=" \t\n\x1c\x1f\x0bab"))
+@given(st.text(st.characters(codec=None)) | st.text(alphabet=" \t\n\x1c\x1f\x0bab\x85\u3000é"))
 def test_word_count_equals_str_split(text):
     assert count_words(text) == len(text.split())
+    assert count_words_batch([text, text + " x", "\u2028" + text]) == [
+        len(t.split()) for t in (text, text + " x", "\u2028" + text)]
 
 
 def test_spans_decode_and_bytes_equal_the_reference(pair):
@@ -130,3 +139,62 @@ def test_spans_decode_and_bytes_equal_the_reference(pair):
         assert ours.to_records() == theirs.to_records(), sample.name
         assert fast.decode(ours.ids) == text
     assert fast.token_bytes(enc.encode_ordinary(" dragon")[0]) == b" dragon"
+
+
+# ASCII the C counter must split exactly as the regexes do: contractions in any case,
+# every ASCII space (\v, \f, \r), '/' after newlines (o200k), digit runs, camelCase.
+ASCII_PIECES = st.one_of(
+    st.text(alphabet=st.characters(max_codepoint=127), max_size=30),
+    st.sampled_from(["'s", "'T", "'Re", "'vE", "'LL", "'d", "'m", "n't", "HTTPServer", "getX",
+                     "ABc", "\r\n", "\n/", "\n//x", " \n\n  ", "\v\f", " 123456", "x/\n"]),
+    st.tuples(st.sampled_from(" \t\n\r\x0b\x0c/'\"!.0aZ"), st.integers(1, 40)).map(
+        lambda cn: cn[0] * cn[1]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(ASCII_PIECES, max_size=25).map("".join), st.sampled_from(["", "é", "日本\n"]))
+def test_the_c_counter_splits_ascii_as_tiktoken_does(text, other):
+    """Pure ASCII is counted in C; with another character, its segments are cut apart."""
+    for name in ("cl100k_base", "o200k_base"):
+        fast, enc = get_counter(name, "fast"), tiktoken.get_encoding(name)
+        texts = [text, other + text, text + "\n" + other + "\n  " + text]
+        assert fast.count_batch(texts) == [len(ids) for ids in enc.encode_ordinary_batch(texts)]
+
+
+def test_the_c_counter_is_built_and_used():
+    """CI installs as users do: the build hook must have compiled it, or counts get slower."""
+    counter = load_ascii_counter("cl100k_base")
+    assert isinstance(counter, Counter) and counter.ranks == 100256
+    assert get_counter("o200k_base", "fast")._ascii is not None
+    counts, left = counter.count_batch(["hello world", "héllo\nworld\n", "x" * 5000])
+    assert counts[0] == 2 and left == [(1, 0, 6), (2, 0, 5000)]  # the rest is splintr's
+
+
+def test_the_c_counter_refuses_what_is_not_a_rank_file():
+    with pytest.raises(ValueError, match="not a .tiktoken rank file"):
+        Counter(b"aGVsbG8= 0\nd29ybGQ= 7\n", "cl100k_base")  # ranks out of order
+    with pytest.raises(ValueError, match="no ASCII scanner"):
+        Counter(b"", "r50k_base")
+
+
+def test_pieces_too_long_to_merge_in_c_are_counted_by_splintr():
+    enc = tiktoken.get_encoding("cl100k_base")
+    texts = ["a" * 10_000, "!" * 9_000 + " ok", "word " * 3000]
+    assert get_counter("cl100k_base", "fast").count_batch(texts) == [
+        len(ids) for ids in enc.encode_ordinary_batch(texts)]
+
+
+def test_without_the_c_module_counts_are_the_same(monkeypatch):
+    """An install without a C compiler: splintr counts everything, str.split the words."""
+    from ctxlab.core import words
+    from ctxlab.core.tokenizers import fast_bpe
+
+    monkeypatch.setattr(fast_bpe, "native_counter_built", lambda: False)
+    monkeypatch.setattr(words, "_native_words", None)
+    fast = FastBPETokenizer("o200k_base")
+    texts = [sample.path.read_text("utf-8") for sample in list_samples()]
+    assert fast._ascii is None and "ASCII counter" not in fast.info.library
+    enc = tiktoken.get_encoding("o200k_base")
+    assert fast.count_batch(texts) == [len(ids) for ids in enc.encode_ordinary_batch(texts)]
+    assert count_words_batch(texts) == [len(t.split()) for t in texts]
