@@ -109,3 +109,22 @@ def test_fresh_cache_makes_stock_tiktoken_work_offline(tmp_path):
 
     cached = {p.name for p in (tmp_path / "tiktoken").iterdir()}
     assert {hashlib.sha1(url.encode()).hexdigest() for url in SOURCES} <= cached
+
+
+def test_byte_lengths_are_looked_up_once_per_id_of_a_vocabulary():
+    """``split`` builds spans for thousands of windows of one text: ids already seen cost
+    no lookup (they cost 1.7 of 3 s on 5 MB)."""
+    import numpy as np
+
+    from ctxlab.core.tokenizers.tiktoken_backend import byte_lengths
+
+    looked_up = []
+
+    def token_bytes(token_id: int) -> bytes:
+        looked_up.append(token_id)
+        return b"x" * token_id
+
+    assert byte_lengths(np.array([3, 1, 3, 2]), token_bytes).tolist() == [3, 1, 3, 2]
+    assert byte_lengths(np.array([2, 9, 1]), token_bytes).tolist() == [2, 9, 1]
+    assert byte_lengths(np.array([], dtype=np.int64), token_bytes).tolist() == []
+    assert sorted(looked_up) == [1, 2, 3, 9]

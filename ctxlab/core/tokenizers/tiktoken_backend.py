@@ -27,15 +27,30 @@ EXACT_FOR: dict[str, tuple[str, ...]] = {
 }
 
 
+# Byte length per id (-1: not looked up yet), per vocabulary's ``token_bytes``.
+_KNOWN_LENGTHS: dict[Callable[[int], bytes], np.ndarray] = {}
+
+
 def byte_lengths(ids: np.ndarray, token_bytes: Callable[[int], bytes]) -> np.ndarray:
-    """Byte length of each id, looked up once per distinct id: a short text pays for a
-    few lookups, not for a walk over the whole vocabulary."""
+    """Byte length of each id, looked up once per distinct id and kept: a short text pays
+    for a few lookups, not for a walk over the whole vocabulary, and the next text only for
+    ids not seen before (``split`` encodes thousands of windows of one text)."""
     import numpy as np
 
-    unique, inverse = np.unique(ids, return_inverse=True)
-    lengths = np.fromiter((len(token_bytes(int(i))) for i in unique), dtype=np.int64,
-                          count=len(unique))
-    return lengths[inverse]
+    if ids.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    known = _KNOWN_LENGTHS.get(token_bytes, np.zeros(0, dtype=np.int64))
+    if len(known) <= int(ids.max()):
+        grown = np.full(max(int(ids.max()) + 1, 2 * len(known)), -1, dtype=np.int64)
+        grown[:len(known)] = known
+        known = _KNOWN_LENGTHS[token_bytes] = grown
+    lengths = known[ids]
+    missing = np.unique(ids[lengths < 0])
+    if missing.size:
+        known[missing] = np.fromiter((len(token_bytes(int(i))) for i in missing),
+                                     dtype=np.int64, count=len(missing))
+        lengths = known[ids]
+    return lengths
 
 
 class TiktokenTokenizer:
