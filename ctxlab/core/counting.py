@@ -117,7 +117,7 @@ def _count_chunk(paths: list[str], options: CountOptions) -> list[Counted]:
 
 
 def _read(paths: list[str], options: CountOptions) -> list[TextFile]:
-    return [read_text_file(Path(p), replace_invalid=options.replace_invalid,
+    return [read_text_file(p, replace_invalid=options.replace_invalid,
                            max_bytes=options.max_bytes) for p in paths]
 
 
@@ -312,14 +312,24 @@ class _Pipeline:
             return
         while self._todo_bytes >= CHUNK_BYTES or (final and self._todo):
             if self._pool is None:
-                from concurrent.futures import ThreadPoolExecutor
-
-                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ctxlab-encode")
+                self._pool = self._start_encoder()
             paths, weight = self._take(CHUNK_BYTES)
             files = _read(paths, self.options)
             future = self._pool.submit(_text_counts, _texts(files), self.options)
             self._encoding.append((files, future, weight))
             self._collect_encoded(wait=False)
+
+    def _start_encoder(self) -> Executor:
+        """The encoder thread, and beside it one that loads what the encoders need (and
+        builds splintr's Unicode tables) while the first chunks are read and encoded."""
+        import threading
+        from concurrent.futures import ThreadPoolExecutor
+
+        for name in self.options.tokenizers:
+            prepare = getattr(get_counter(name, self.options.engine), "prepare", None)
+            if prepare is not None:
+                threading.Thread(target=prepare, name="ctxlab-prepare").start()
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="ctxlab-encode")
 
     def _collect_encoded(self, wait: bool) -> None:
         """Finish the chunks the encoder is done with, in order; with ``wait`` (or too many
