@@ -193,7 +193,8 @@ def _report_skips(counts, found: Discovery) -> None:
         examples = [fc for fc in counts if fc.status == status][:3]
         shown = "; ".join(printable(f"{fc.path}: {fc.detail}" if fc.detail else fc.path)
                           for fc in examples)
-        click.echo(f"ctxlab: {files_phrase(n)} {SKIP_ADVICE.get(status, status)}: {shown}", err=True)
+        click.echo(f"ctxlab: {files_phrase(n)} {SKIP_ADVICE.get(status, status)}: {shown}",
+                   err=True)
     for path, reason in (*found.problems, *found.skipped):
         click.echo(f"ctxlab: {printable(str(path))}: {printable(reason)}", err=True)
     replaced = [fc for fc in counts if fc.status == "replaced"]

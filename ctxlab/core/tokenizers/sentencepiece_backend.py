@@ -117,7 +117,8 @@ class SentencePieceTokenizer:
 
     def count_batch(self, texts: Sequence[str]) -> list[int]:
         return piecewise_counts(texts, self._sp.encode,
-                                lambda batch: [len(ids) for ids in self._sp.encode(batch)])
+                                lambda batch: [len(ids) for ids in self._sp.encode(batch)],
+                                lambda text: len(self._sp.encode(text)))
 
     def decode(self, ids: Sequence[int]) -> str:
         return self._sp.decode([int(i) for i in ids])

@@ -116,13 +116,9 @@ class TiktokenTokenizer:
     def count_batch(self, texts: Sequence[str]) -> list[int]:
         from ctxlab.core.tokenizers.pieces import piecewise_counts
 
-        return piecewise_counts(texts, self._enc.encode_ordinary_batch, self._counts)
-
-    def _counts(self, batch: list[str]) -> list[int]:
-        """tiktoken's batch call starts a thread pool: worth it for several texts only."""
-        if len(batch) == 1:
-            return [len(self._enc.encode_ordinary(batch[0]))]
-        return [len(ids) for ids in self._enc.encode_ordinary_batch(batch)]
+        batch = self._enc.encode_ordinary_batch
+        return piecewise_counts(texts, batch, lambda group: [len(ids) for ids in batch(group)],
+                                lambda text: len(self._enc.encode_ordinary(text)))
 
     def decode(self, ids: Sequence[int]) -> str:
         return self._enc.decode([int(i) for i in ids])
