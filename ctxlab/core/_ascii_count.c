@@ -163,6 +163,8 @@ typedef struct {
     uint64_t mask;
     uint32_t *pairs;    /* (first byte << 8 | second) -> rank of that 2-byte token, or NO_RANK */
     int split;
+    struct CacheEntry *caches[MAX_THREADS];  /* the piece memos, kept warm between batches */
+    int caches_busy;    /* a batch is using them (another, concurrent, makes its own) */
 } Counter;
 
 static inline uint64_t hash_bytes(const uint8_t *p, size_t n) {
@@ -244,7 +246,7 @@ static long merge_count(const Counter *v, const uint8_t *p, size_t n) {
 
 /* A small direct-mapped memo of piece -> count, one per counting thread. A piece of up
  * to CACHE_KEY bytes is packed into three zero-padded words, which are its key. */
-typedef struct {
+typedef struct CacheEntry {
     uint64_t word[3];
     uint32_t count;
     uint32_t length;
@@ -409,6 +411,7 @@ static void Counter_dealloc(Counter *self) {
     free(self->blob);
     free(self->start);
     free(self->pairs);
+    for (int k = 0; k < MAX_THREADS; k++) free(self->caches[k]);
     free(self->slots);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -514,9 +517,19 @@ static int count_mixed(const Counter *v, CacheEntry *cache, const TextView *t, R
     return 0;
 }
 
+typedef struct {
+    Batch *batch;
+    CacheEntry **kept;  /* the Counter's memo for this thread, or NULL: a memo of its own */
+} Worker;
+
 static void *work(void *arg) {
-    Batch *b = arg;
-    CacheEntry *cache = calloc(CACHE_SLOTS, sizeof *cache);  /* NULL: count without it */
+    Worker *worker = arg;
+    Batch *b = worker->batch;
+    CacheEntry *cache = worker->kept ? *worker->kept : NULL;
+    if (!cache) {
+        cache = calloc(CACHE_SLOTS, sizeof *cache);  /* NULL: count without one */
+        if (worker->kept) *worker->kept = cache;
+    }
     uint8_t *buffer = NULL;
     size_t capacity = 0;
     for (;;) {
@@ -532,7 +545,7 @@ static void *work(void *arg) {
         if (failed) __atomic_store_n(&b->failed, 1, __ATOMIC_RELAXED);
     }
     free(buffer);
-    free(cache);
+    if (!worker->kept) free(cache);
     return NULL;
 }
 
@@ -581,15 +594,19 @@ static PyObject *Counter_count_batch(Counter *self, PyObject *args) {
         total += views[i].length;
     }
     if (threads > MAX_THREADS) threads = MAX_THREADS;
-    if (total < PARALLEL_MIN_BYTES || n < 2) threads = 1;
+    if (total < PARALLEL_MIN_BYTES || n < 2 || threads < 1) threads = 1;
+    int own = !__atomic_exchange_n(&self->caches_busy, 1, __ATOMIC_ACQUIRE);
+    Worker workers[MAX_THREADS];
+    for (int k = 0; k < threads; k++) workers[k] = (Worker){&b, own ? &self->caches[k] : NULL};
     Py_BEGIN_ALLOW_THREADS
     pthread_t ids[MAX_THREADS];
     int started = 0;
     for (; started < threads - 1; started++)
-        if (pthread_create(&ids[started], NULL, work, &b) != 0) break;
-    work(&b);
+        if (pthread_create(&ids[started], NULL, work, &workers[started + 1]) != 0) break;
+    work(&workers[0]);
     for (int k = 0; k < started; k++) pthread_join(ids[k], NULL);
     Py_END_ALLOW_THREADS
+    if (own) __atomic_store_n(&self->caches_busy, 0, __ATOMIC_RELEASE);
     if (b.failed) PyErr_NoMemory();
     else out = batch_result(&b);
 done:
