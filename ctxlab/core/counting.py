@@ -4,8 +4,9 @@ Files are handed out in chunks of about ``CHUNK_BYTES`` while the directory walk
 is still finding files. When every tokenizer encodes a batch on all cores by
 itself without the GIL (the fast engine), one process does it all: this thread
 walks and reads while two encoder threads count words and tokens, so the
-vocabulary loads once, and there is no fork and no copying of results (two, so
-that one batch waiting for a vocabulary to load does not hold up the next). Other
+vocabulary loads once, and there is no fork and no copying of results. A fast
+tokenizer finishes what waits on a slow first load (splintr's, for the few
+segments its C counter hands back) on a thread of its own. Other
 tokenizers hold the GIL, so their chunks go to worker processes, forked after the
 parent has loaded (and validated) the tokenizers so they start with them in
 memory; each result is a small record and the text never travels back.
@@ -18,11 +19,11 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ctxlab.core.count_cache import CachedCount, CountCache, Stat, counter_identity, digest
 from ctxlab.core.textfile import EMPTY, MAX_TEXT_BYTES, OK, TextFile, read_text_file
-from ctxlab.core.tokenizers.base import Tokenizer
+from ctxlab.core.tokenizers.base import BatchCounter, Tokenizer
 from ctxlab.core.tokenizers.engines import DEFAULT_ENGINE, get_counter
 from ctxlab.core.words import count_words_batch
 
@@ -106,6 +107,15 @@ def _file_counts(files: Sequence[TextFile], text_counts: TextCounts) -> list[Fil
         counts.append(FileCount(tf.path, tf.status, tf.size, len(tf.text), next(next_words),
                                 tokens, tf.bom, tf.detail))
     return counts
+
+
+def _counts_soon(texts: list[str], options: CountOptions
+                 ) -> tuple[list[int], dict[str, Future[list[int]]]]:
+    """``_text_counts`` on an encoder thread: each tokenizer's counts as a future, which
+    it finishes on a thread of its own where part of a batch waits on a slow first load."""
+    return count_words_batch(texts), {
+        name: cast(BatchCounter, get_counter(name, options.engine)).count_batch_soon(texts)
+        for name in options.tokenizers}
 
 
 def _count_texts(counter: Tokenizer, texts: list[str], options: CountOptions) -> list[int]:
@@ -320,7 +330,7 @@ class _Pipeline:
                 self._pool = self._start_encoder()
             paths, weight = self._take(CHUNK_BYTES)
             files = _read(paths, self.options)
-            future = self._pool.submit(_text_counts, _texts(files), self.options)
+            future = self._pool.submit(_counts_soon, _texts(files), self.options)
             self._encoding.append((files, future, weight))
             self._collect_encoded(wait=False)
 
@@ -340,9 +350,10 @@ class _Pipeline:
         """Finish the chunks the encoder is done with, in order; with ``wait`` (or too many
         waiting), wait for them."""
         while self._encoding and (wait or len(self._encoding) > ENCODING_AHEAD
-                                  or self._encoding[0][1].done()):
+                                  or _finished(self._encoding[0][1])):
             files, future, weight = self._encoding.popleft()
-            counts = _file_counts(files, future.result())
+            words, tokens = future.result()
+            counts = _file_counts(files, (words, {n: f.result() for n, f in tokens.items()}))
             self._done(_with_digests(files, counts, self.options), weight)
 
     def _submit(self, target: int) -> None:
@@ -381,6 +392,10 @@ class _Pipeline:
     def _report(self) -> None:
         if self.progress:
             self.progress(self._done_bytes, self._found_bytes)
+
+
+def _finished(future: Future[tuple[list[int], dict[str, Future[list[int]]]]]) -> bool:
+    return future.done() and all(f.done() for f in future.result()[1].values())
 
 
 def worker_count(requested: int, tasks: int) -> int:

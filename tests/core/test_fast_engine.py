@@ -98,7 +98,9 @@ def test_ids_equal_on_any_unicode(text):
         assert fast.count(text) == len(enc.encode_ordinary(text))
         assert fast.count(text, allow_special=True) == len(enc.encode(text, allowed_special="all"))
         batch = [text, "é " + text, text[::-1]]  # one batch, on splintr's threads
-        assert fast.count_batch(batch) == [len(ids) for ids in enc.encode_ordinary_batch(batch)]
+        expected = [len(ids) for ids in enc.encode_ordinary_batch(batch)]
+        assert fast.count_batch(batch) == expected
+        assert fast.count_batch_soon(batch).result() == expected
 
 
 def _count_batch_here(name: str, texts: list[str]) -> list[int]:

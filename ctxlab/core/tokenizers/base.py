@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from ctxlab.core.errors import UserError
 
 if TYPE_CHECKING:  # numpy-backed spans are not needed just to count tokens
+    from concurrent.futures import Future
+
     from ctxlab.core.spans import TokenSpans
 
 
@@ -50,7 +52,7 @@ class TokenizerInfo:
 @runtime_checkable
 class Tokenizer(Protocol):
     info: TokenizerInfo
-    parallel_batches: bool  # count_batch runs on every core by itself, without the GIL
+    parallel_batches: bool  # count_batch runs on every core by itself: then a BatchCounter
 
     def encode(self, text: str, *, allow_special: bool = False) -> TokenSpans:
         """Tokenize ``text``; with ``allow_special`` special-token strings become special ids."""
@@ -69,6 +71,16 @@ class Tokenizer(Protocol):
 
     def piece(self, token_id: int) -> str:
         """The token as the tokenizer stores it (``Ġthe``, ``▁the``, ``<0xE4>``)."""
+
+
+class BatchCounter(Tokenizer, Protocol):
+    """A tokenizer with ``parallel_batches``: ``count`` runs it in threads of one process."""
+
+    def prepare(self) -> None:
+        """Load everything counting needs; run in a thread beside the walk."""
+
+    def count_batch_soon(self, texts: Sequence[str]) -> Future[list[int]]:
+        """``count_batch``, finished later where part of it waits on a slow first load."""
 
 
 @dataclass(frozen=True)
