@@ -87,6 +87,26 @@ static size_t space_piece(const uint8_t *t, size_t n, size_t i, int to_end_first
     return w;                                            /* \s */
 }
 
+/* The alternatives after the word ones, the same in both patterns but for what may trail
+ * a punctuation run (newlines; for o200k, slashes too): \p{N}{1,3}, then
+ * ' ?[^\s\p{L}\p{N}]+' and its trail, then the whitespace ones. */
+static size_t number_or_other_piece(const uint8_t *t, size_t n, size_t i, int split) {
+    uint8_t c = t[i];
+    size_t j;
+    if (is_digit(c)) {
+        j = i + 1;
+        while (j < n && j < i + 3 && is_digit(t[j])) j++;
+        return j;
+    }
+    j = (c == ' ' && i + 1 < n && is_other(t[i + 1])) ? i + 1 : i;
+    if (is_other(t[j])) {
+        while (j < n && is_other(t[j])) j++;
+        while (j < n && (is_nl(t[j]) || (split == O200K && t[j] == '/'))) j++;
+        return j;
+    }
+    return space_piece(t, n, i, split == CL100K);
+}
+
 /* End of the piece starting at t[i], by tiktoken's cl100k_base pattern:
  * '(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+
  * |\s++$|\s*[\r\n]|\s+(?!\S)|\s */
@@ -99,18 +119,7 @@ static size_t cl100k_piece(const uint8_t *t, size_t n, size_t i) {
         while (j < n && is_letter(t[j])) j++;
         return j;
     }
-    if (is_digit(c)) {
-        j = i + 1;
-        while (j < n && j < i + 3 && is_digit(t[j])) j++;
-        return j;
-    }
-    j = (c == ' ' && i + 1 < n && is_other(t[i + 1])) ? i + 1 : i;
-    if (is_other(t[j])) {
-        while (j < n && is_other(t[j])) j++;
-        while (j < n && is_nl(t[j])) j++;
-        return j;
-    }
-    return space_piece(t, n, i, 1);
+    return number_or_other_piece(t, n, i, CL100K);
 }
 
 /* End of the piece starting at t[i], by tiktoken's o200k_base pattern, whose ASCII
@@ -130,18 +139,7 @@ static size_t o200k_piece(const uint8_t *t, size_t n, size_t i) {
         while (j < n && is_lower(t[j])) j++;
         return j + contraction(t, n, j);
     }
-    if (is_digit(c)) {
-        j = i + 1;
-        while (j < n && j < i + 3 && is_digit(t[j])) j++;
-        return j;
-    }
-    j = (c == ' ' && i + 1 < n && is_other(t[i + 1])) ? i + 1 : i;
-    if (is_other(t[j])) {
-        while (j < n && is_other(t[j])) j++;
-        while (j < n && (is_nl(t[j]) || t[j] == '/')) j++;
-        return j;
-    }
-    return space_piece(t, n, i, 0);
+    return number_or_other_piece(t, n, i, O200K);
 }
 
 /* The vocabulary: token bytes -> rank, open addressing. A slot holds a token's first
