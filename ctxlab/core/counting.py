@@ -341,9 +341,8 @@ class _Pipeline:
         from concurrent.futures import ThreadPoolExecutor
 
         for name in self.options.tokenizers:
-            prepare = getattr(get_counter(name, self.options.engine), "prepare", None)
-            if prepare is not None:
-                threading.Thread(target=prepare, name="ctxlab-prepare").start()
+            counter = cast(BatchCounter, get_counter(name, self.options.engine))
+            threading.Thread(target=counter.prepare, name="ctxlab-prepare").start()
         return ThreadPoolExecutor(max_workers=ENCODER_THREADS, thread_name_prefix="ctxlab-encode")
 
     def _collect_encoded(self, wait: bool) -> None:

