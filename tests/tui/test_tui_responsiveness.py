@@ -58,22 +58,32 @@ async def test_the_ui_process_never_loads_a_vocabulary(make_app, no_vocabulary_l
     assert no_vocabulary_loaded == []
 
 
+class InspectorApp(App):
+    """The inspector alone: nothing else in the app re-inspects while the test waits."""
+
+    def compose(self) -> ComposeResult:
+        yield Inspector()
+
+    async def settled(self, pilot) -> None:
+        await self.workers.wait_for_complete()
+        await pilot.pause()  # the worker's state change, handled
+
+
 async def test_the_inspector_says_a_piece_is_being_looked_up_or_why_it_cannot_be(
-        make_app, no_vocabulary_loaded) -> None:
+        no_vocabulary_loaded) -> None:
     spans = ElsewhereTokenizer("o200k_base").encode("dragons hoard 🐉 gold")
-    app = make_app()
-    async with app.run_test(size=SIZE):
-        await app.settled()
+    app = InspectorApp()
+    async with app.run_test(size=SIZE) as pilot:
         inspector = app.query_one(Inspector)
         inspector.show_token(spans, "o200k_base", 4)  # " \xf0\x9f": a space and half a dragon
         assert inspector.fact("piece") == LOADING and inspector.fact("bytes") == LOADING
         assert inspector.fact("kind") == "part of one character's bytes (3 tokens share it)"
-        await app.settled()
+        await app.settled(pilot)
         assert inspector.fact("piece") == r"' \xf0\x9f'" and inspector.fact("bytes") == "20 f0 9f"
         inspector.show_token(spans, "o200k_base", 7)  # its neighbours came with that lookup
         assert inspector.fact("piece") == "' gold'"
         inspector.show_token(spans, "no-such-tokenizer", 0)
-        await app.settled()
+        await app.settled(pilot)
         assert inspector.fact("piece").startswith("(vocabulary not loaded: unknown tokenizer")
         assert inspector.fact("id") == str(int(spans.ids[0])) and app.is_running
 
