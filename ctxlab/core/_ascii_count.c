@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_PIECE 4096          /* longer pieces: refuse the text (the merge is quadratic) */
+#define MAX_PIECE 4096          /* a longer piece is handed back (the merge is quadratic) */
 #define STACK_PIECE 256
 #define CACHE_SLOTS 16384       /* 32-byte entries: 512 KiB per thread, about an L2 */
 #define CACHE_KEY 23        /* the longest piece it keeps (three words, less one byte) */

@@ -324,6 +324,7 @@ class CtxlabApp(App[None]):
         A worker replaced by a newer exclusive one ends cancelled: that is normal here.
         """
         while True:
+            await self._refreshed()
             try:
                 await self.workers.wait_for_complete()
             except WorkerCancelled:
@@ -337,6 +338,13 @@ class CtxlabApp(App[None]):
                 await self._messages_handled()  # what the last handlers posted
                 if not any(worker.is_running for worker in self.workers):
                     return
+
+    async def _refreshed(self) -> None:
+        """Every callback queued for after a refresh has run: the first analysis starts so
+        (``call_after_refresh``), and on a loaded machine no worker may run yet without it."""
+        done = asyncio.Event()
+        if self.main.call_after_refresh(done.set):
+            await done.wait()
 
     async def _messages_handled(self) -> None:
         """Every message queued by now, in the app and each widget of the screen, is handled:
