@@ -106,12 +106,12 @@ def read_text_file(path: str | os.PathLike[str], *, replace_invalid: bool = Fals
             return TextFile(name, TOO_LARGE, size=info.st_size,
                             detail=f"{info.st_size:,} bytes is over the {max_bytes:,}-byte limit")
         if info.st_size <= READ_CHUNK_BYTES:  # most files: one read (decode_bytes sniffs)
-            data = os.read(fd, info.st_size + 1)
+            data = _read_up_to(fd, b"", info.st_size + 1)
         else:  # a big binary file is known by its first 8 KiB: read no more of it
-            data = os.read(fd, BINARY_SNIFF_BYTES)
+            data = _read_up_to(fd, b"", BINARY_SNIFF_BYTES)
             if b"\x00" in data:
                 return TextFile(name, BINARY, size=info.st_size, detail="contains NUL bytes")
-            data += os.read(fd, info.st_size + 1 - len(data))
+            data = _read_up_to(fd, data, info.st_size + 1)
         if len(data) > info.st_size:  # it grew while we looked: read on, to the limit
             with open(fd, "rb", buffering=0, closefd=False) as rest:
                 data += read_stream(rest, max_bytes - len(data))
@@ -123,6 +123,17 @@ def read_text_file(path: str | os.PathLike[str], *, replace_invalid: bool = Fals
         return TextFile(name, TOO_LARGE, size=len(data),
                         detail=f"more than the {max_bytes:,}-byte limit")
     return decode_bytes(data, name, replace_invalid=replace_invalid)
+
+
+def _read_up_to(fd: int, data: bytes, size: int) -> bytes:
+    """``data`` and what follows it in ``fd``, to ``size`` bytes or the end of the file: one
+    read, unless the file system returns less than asked before the end."""
+    while len(data) < size:
+        chunk = os.read(fd, size - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
 
 
 def read_text_stream(stream: BinaryIO, name: str, *, replace_invalid: bool = False,

@@ -76,3 +76,20 @@ def test_the_fast_engine_counts_in_one_process_and_others_in_workers(tmp_path, m
                              CountOptions(("cl100k_base",), jobs=2, engine=engine))
         assert [fc.tokens["cl100k_base"] for fc in counts] == expected
         assert pools == forks, engine
+
+
+def test_a_file_system_that_reads_short_still_gives_the_whole_file(tmp_path, monkeypatch):
+    """POSIX lets a read return less than asked before the end (some network file systems
+    do): the text must not end where the first read did."""
+    import os
+
+    from ctxlab.core import textfile
+
+    text = "a line of text\n" * 100_000  # 1.5 MB: the sniff and the rest
+    small, big = tmp_path / "small.txt", tmp_path / "big.txt"
+    small.write_text(text[:5000])
+    big.write_text(text)
+    read = os.read
+    monkeypatch.setattr(textfile.os, "read", lambda fd, n: read(fd, min(n, 4096)))
+    assert textfile.read_text_file(small).text == text[:5000]
+    assert textfile.read_text_file(big).text == text
